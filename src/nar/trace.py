@@ -1,0 +1,175 @@
+"""The recorder algorithms write to, and the :class:`Trajectory` it produces.
+
+An algorithm creates a :class:`Tracer`, records its inputs once, calls :meth:`Tracer.step` at every
+point where CLRS pushes a hint snapshot (the first call is the initial state and must set every
+hint), and records its outputs.  A hint not named in a step carries over unchanged, so algorithms
+only write what changed.  Values are copied when set, so an algorithm may keep mutating its arrays.
+
+Cheap encodings are accepted and expanded once, vectorised, at :meth:`Tracer.finish`:
+``mask_one`` as a node index, ``categorical`` as integer class ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from .specs import SPECS, Location, Spec, Stage, Type
+from .types import dtype_of, one_hot
+
+# Number of classes of every categorical probe of CLRS-30, keyed by (algorithm, probe).
+_COLOR = 3  # white, grey, black
+CATEGORIES: Mapping[tuple[str, str], int] = {
+    **{(a, "color"): _COLOR for a in (
+        "dfs", "topological_sort", "articulation_points", "bridges",
+        "strongly_connected_components", "dag_shortest_paths")},
+    ("heapsort", "phase"): 3,
+    ("mst_kruskal", "phase"): 3,
+    ("graham_scan", "phase"): 5,
+    ("jarvis_march", "phase"): 2,
+    ("lcs_length", "key"): 4,
+    ("lcs_length", "b"): 4,  # up-left, up, left + the masked "blank" class
+    ("lcs_length", "b_h"): 4,
+    ("naive_string_matcher", "key"): 4,
+    ("kmp_matcher", "key"): 4,
+}
+
+
+@dataclass
+class Trajectory:
+    """One execution of an algorithm: inputs, hints ``[T, ...]`` and outputs, keyed by probe name."""
+
+    name: str
+    inputs: dict[str, np.ndarray]
+    hints: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]
+    extras: dict = field(default_factory=dict)  # raw-call facts not in the spec (e.g. string lengths)
+
+    @property
+    def length(self) -> int:
+        """Number of hint snapshots T (the initial state included), T >= 1."""
+        return int(next(iter(self.hints.values())).shape[0])
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return int(self.inputs["pos"].shape[0])
+
+    @property
+    def spec(self) -> Spec:
+        return SPECS[self.name]
+
+    def __repr__(self) -> str:
+        return f"Trajectory({self.name!r}, n={self.n}, T={self.length})"
+
+
+class _Layout:
+    """Per-algorithm facts the tracer needs, computed once per algorithm name."""
+
+    __slots__ = ("spec", "hint_names", "kind", "dtype", "loc_ndim", "inputs", "outputs")
+
+    def __init__(self, name: str):
+        self.spec = SPECS[name]
+        self.hint_names = tuple(k for k, p in self.spec.items() if p.stage == Stage.HINT)
+        self.inputs = tuple(k for k, p in self.spec.items() if p.stage == Stage.INPUT)
+        self.outputs = tuple(k for k, p in self.spec.items() if p.stage == Stage.OUTPUT)
+        # how a value is stored while recording: 'idx' (mask_one as index), 'cat' (class ids), 'arr'
+        self.kind = {k: "idx" if p.type == Type.MASK_ONE else "cat" if p.type == Type.CATEGORICAL
+                     else "arr" for k, p in self.spec.items()}
+        self.dtype = {k: dtype_of(p.type) for k, p in self.spec.items()}
+        self.loc_ndim = {k: {Location.NODE: 1, Location.EDGE: 2, Location.GRAPH: 0}[p.location]
+                         for k, p in self.spec.items()}
+
+
+_LAYOUTS: dict[str, _Layout] = {}
+
+
+def _layout(name: str) -> _Layout:
+    lay = _LAYOUTS.get(name)
+    if lay is None:
+        lay = _LAYOUTS[name] = _Layout(name)
+    return lay
+
+
+class Tracer:
+    """Records one trajectory of algorithm ``name`` on ``n`` nodes."""
+
+    __slots__ = ("name", "n", "_lay", "_inputs", "_outputs", "_cur", "_hist", "_started")
+
+    def __init__(self, name: str, n: int):
+        self.name = name
+        self.n = n
+        self._lay = _layout(name)
+        self._inputs: dict[str, np.ndarray] = {}
+        self._outputs: dict[str, np.ndarray] = {}
+        self._cur: dict = {}
+        self._hist: dict[str, list] = {k: [] for k in self._lay.hint_names}
+        self._started = False
+
+    # -- conversion ---------------------------------------------------------------------------
+    def _convert(self, key: str, value):
+        kind = self._lay.kind.get(key)
+        if kind is None:
+            raise KeyError(f"{self.name}: {key!r} is not a probe of its spec ({sorted(self._lay.spec)})")
+        if kind == "idx":
+            if isinstance(value, (int, np.integer)):
+                return int(value)
+            return int(np.argmax(value))
+        if kind == "cat":
+            ids = np.ndim(value) == self._lay.loc_ndim[key]
+            return np.array(value, dtype=np.int64 if ids else np.float32)
+        return np.array(value, dtype=self._lay.dtype[key])
+
+    def _expand(self, key: str, value):
+        """Expand a stored value (or a stacked list of them) to the Trajectory convention."""
+        kind = self._lay.kind[key]
+        if kind == "idx":
+            return one_hot(value, self.n)
+        if kind == "cat" and value.dtype == np.int64:
+            return one_hot(value, CATEGORIES[(self.name, key)])
+        return value
+
+    # -- recording ----------------------------------------------------------------------------
+    def input(self, **values) -> None:
+        """Record inputs; ``pos`` defaults to ``i / n``."""
+        for k, v in values.items():
+            self._inputs[k] = self._expand(k, self._convert(k, v))
+
+    def step(self, **changed) -> None:
+        """Update the named hints and push a snapshot of all hints."""
+        cur = self._cur
+        for k, v in changed.items():
+            cur[k] = self._convert(k, v)
+        hist = self._hist
+        if not self._started:
+            missing = [k for k in hist if k not in cur]
+            if missing:
+                raise ValueError(f"{self.name}: the first step must set every hint; missing {missing}")
+            self._started = True
+        for k, seq in hist.items():
+            seq.append(cur[k])
+
+    def output(self, **values) -> None:
+        for k, v in values.items():
+            self._outputs[k] = self._expand(k, self._convert(k, v))
+
+    def finish(self, **extras) -> Trajectory:
+        if not self._started:
+            raise RuntimeError(f"{self.name}: no hint step was recorded")
+        if "pos" not in self._inputs:
+            self._inputs["pos"] = np.arange(self.n, dtype=np.float32) / np.float32(self.n)
+        lay = self._lay
+        hints = {}
+        for k, seq in self._hist.items():
+            if lay.kind[k] == "idx":
+                hints[k] = one_hot(seq, self.n)
+            else:
+                hints[k] = self._expand(k, np.stack(seq))
+        missing = [k for k in lay.inputs if k not in self._inputs] + \
+                  [k for k in lay.outputs if k not in self._outputs]
+        if missing:
+            raise RuntimeError(f"{self.name}: probes never recorded: {missing}")
+        inputs = {k: self._inputs[k] for k in lay.inputs}
+        outputs = {k: self._outputs[k] for k in lay.outputs}
+        return Trajectory(self.name, inputs, hints, outputs, dict(extras))
