@@ -4,6 +4,7 @@ from . import (  # noqa: F401  (imported for registration)
     dynamic_programming,
     geometry,
     graphs,
+    graphs_dfs,
     greedy,
     searching,
     sorting,
