@@ -1,5 +1,5 @@
 """nar: neural algorithmic reasoning in PyTorch (CLRS-30 data, learned, equilibrium and exact reasoners)."""
-from .api import execute, get_spec, list_algorithms, sample
+from .api import execute, get_spec, iter_samples, list_algorithms, sample
 from .specs import Location, Probe, Stage, Type
 from .trace import Trajectory
 from .validation import InputError
@@ -15,6 +15,7 @@ __all__ = [
     "Type",
     "execute",
     "get_spec",
+    "iter_samples",
     "list_algorithms",
     "sample",
 ]

@@ -1,11 +1,13 @@
 """The public entry points: list, spec, execute, sample."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from . import algorithms as _algorithms  # noqa: F401  (registers the algorithms)
 from .algorithms.registry import get_algorithm, unknown_name_error
-from .samplers import SAMPLERS, check_options
+from .samplers import MIN_NODES, SAMPLERS, check_options
 from .specs import CLRS_30_ALGS, SPECS, Spec
 from .trace import Trajectory
 from .validation import InputError
@@ -40,26 +42,42 @@ def _positive_int(arg: str, value) -> int:
     return int(value)
 
 
-def sample(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos: bool = False,
-           **sampler_options) -> list[Trajectory]:
-    """``count`` trajectories of ``name`` on inputs drawn by its CLRS default sampler at size ``n``.
+def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos: bool = False,
+                 **sampler_options) -> Iterator[Trajectory]:
+    """Lazily yield the trajectories :func:`sample` returns (same arguments, same data).
 
-    Identical for identical arguments.  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
-    (per string for the string algorithms), as CLRS's training pipeline does.
+    Arguments are checked before the first trajectory is drawn.
     """
     algo = get_algorithm(name)
     n = _positive_int("n", n)
     count = _positive_int("count", count)
     check_options(name, sampler_options)
-    rng = np.random.default_rng(seed)
-    draw = SAMPLERS[name]
-    out = []
-    for _ in range(count):
-        traj = algo.fn(**draw(rng, n, **sampler_options))
-        if random_pos:
-            randomise_pos(traj, rng)
-        out.append(traj)
-    return out
+    need = MIN_NODES.get(name, 1)
+    if n < need:
+        raise InputError(f"{name} needs n >= {need} nodes, got n={n}")
+
+    def generate() -> Iterator[Trajectory]:
+        rng = np.random.default_rng(seed)
+        draw = SAMPLERS[name]
+        for _ in range(count):
+            traj = algo.fn(**draw(rng, n, **sampler_options))
+            if random_pos:
+                randomise_pos(traj, rng)
+            yield traj
+
+    return generate()
+
+
+def sample(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos: bool = False,
+           **sampler_options) -> list[Trajectory]:
+    """``count`` trajectories of ``name`` on inputs drawn by its CLRS default sampler at size ``n``.
+
+    Identical for identical arguments.  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
+    (per string for the string algorithms), as CLRS's training pipeline does.  Sampler options
+    (e.g. ``p`` for ER graphs, a float or a list drawn from per graph) are listed by
+    :func:`nar.samplers.sampler_options`.
+    """
+    return list(iter_samples(name, n, count, seed, random_pos=random_pos, **sampler_options))
 
 
 def randomise_pos(traj: Trajectory, rng: np.random.Generator) -> None:

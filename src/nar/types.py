@@ -45,7 +45,10 @@ def dtype_of(type_: Type) -> np.dtype:
 
 def one_hot(indices, size: int) -> np.ndarray:
     """``float32`` one-hot of integer ``indices`` (any shape) over ``size`` classes, vectorised."""
-    return np.eye(size, dtype=np.float32)[np.asarray(indices, dtype=np.int64)]
+    idx = np.asarray(indices, dtype=np.int64)
+    out = np.zeros(idx.shape + (size,), dtype=np.float32)
+    np.put_along_axis(out, idx[..., None], 1.0, axis=-1)
+    return out
 
 
 def check_value(name: str, probe: Probe, value: np.ndarray, n: int, *, timed: bool) -> None:

@@ -1,0 +1,124 @@
+"""The ``nar`` command: ``nar algorithms | sample | show`` (+ the training and exact sub-commands)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .validation import InputError
+
+
+def _parse_option(text: str) -> tuple[str, object]:
+    """``key=value`` with a JSON value when it parses (numbers, lists), else the string."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"sampler option must look like key=value, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def cmd_algorithms(args) -> int:
+    from .algorithms.registry import registered
+    from .specs import EVAL_MULTIPLIER, FAMILIES, SPECS, Stage
+
+    done = registered()
+    print(f"{'algorithm':<32} {'family':<20} {'mult':>4}  outputs")
+    for family, names in FAMILIES.items():
+        for name in names:
+            outs = ", ".join(f"{k} ({p.location} {p.type})" for k, p in SPECS[name].items()
+                             if p.stage == Stage.OUTPUT)
+            flag = "" if name in done else "  [not implemented]"
+            print(f"{name:<32} {family:<20} {EVAL_MULTIPLIER.get(name, 1):>4}  {outs}{flag}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from tqdm import tqdm
+
+    from .api import iter_samples
+    from .data import save_trajectories
+
+    options = dict(args.option or [])
+    stream = iter_samples(args.algorithm, n=args.n, count=args.count, seed=args.seed,
+                          random_pos=args.random_pos, **options)
+    trajs = list(tqdm(stream, total=args.count, desc=f"{args.algorithm} n={args.n}", unit="sample",
+                      disable=args.quiet))
+    path = save_trajectories(args.out, trajs)
+    print(f"wrote {len(trajs)} trajectories of {args.algorithm} (n={args.n}, seed={args.seed}) to {path}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from .api import sample
+    from .pretty import format_trajectory
+
+    traj = sample(args.algorithm, n=args.n, count=1, seed=args.seed)[0]
+    print(format_trajectory(traj))
+    if args.png:
+        from .viz import plot_trajectory
+
+        print(f"figure: {plot_trajectory(traj, args.png)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nar", description="Neural algorithmic reasoning: CLRS-30 data, "
+                                     "learned, equilibrium and exact reasoners.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("algorithms", help="list the 30 CLRS algorithms with their outputs")
+    p.set_defaults(func=cmd_algorithms)
+
+    p = sub.add_parser("sample", help="generate trajectories and write them to a file")
+    p.add_argument("algorithm")
+    p.add_argument("--n", type=int, default=16, help="number of nodes (default 16)")
+    p.add_argument("--count", type=int, default=1000, help="number of trajectories (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output file (.safetensors or .npz)")
+    p.add_argument("--random-pos", action="store_true", help="sorted U[0,1] pos, as in CLRS training")
+    p.add_argument("--option", type=_parse_option, action="append", metavar="KEY=VALUE",
+                   help="sampler option, e.g. p=0.3 or p=[0.1,0.5]")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("show", help="print one trajectory and optionally draw its hints over time")
+    p.add_argument("algorithm")
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--png", help="write a figure of the hints over time to this PNG")
+    p.set_defaults(func=cmd_show)
+
+    for module in ("nar.train.cli", "nar.exact.cli"):
+        _add_optional(sub, module)
+    return parser
+
+
+def _add_optional(sub, module: str) -> None:
+    """Sub-commands contributed by other packages (``add_subparser(subparsers)``), when present."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("nar"):
+            return
+        raise
+    mod.add_subparser(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (InputError, KeyError, NotImplementedError, FileNotFoundError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"nar: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
