@@ -67,7 +67,7 @@ class Trajectory:
 class _Layout:
     """Per-algorithm facts the tracer needs, computed once per algorithm name."""
 
-    __slots__ = ("spec", "hint_names", "kind", "dtype", "loc_ndim", "inputs", "outputs")
+    __slots__ = ("spec", "hint_names", "kind", "dtype", "loc_ndim", "inputs", "outputs", "convert")
 
     def __init__(self, name: str):
         self.spec = SPECS[name]
@@ -80,6 +80,24 @@ class _Layout:
         self.dtype = {k: dtype_of(p.type) for k, p in self.spec.items()}
         self.loc_ndim = {k: {Location.NODE: 1, Location.EDGE: 2, Location.GRAPH: 0}[p.location]
                          for k, p in self.spec.items()}
+        self.convert = {k: self._converter(k) for k in self.spec}
+
+    def _converter(self, key: str):
+        """A function turning a value given to the tracer into its stored form (always a copy)."""
+        kind, dtype, ndim = self.kind[key], self.dtype[key], self.loc_ndim[key]
+        if kind == "idx":
+            def to_index(value, _int=int, _integer=(int, np.integer)):
+                return _int(value) if isinstance(value, _integer) else _int(np.argmax(value))
+            return to_index
+        if kind == "cat":
+            def to_classes(value):
+                ids = np.ndim(value) == ndim
+                return np.array(value, dtype=np.int64 if ids else np.float32)
+            return to_classes
+
+        def to_array(value, _array=np.array, _dtype=dtype):
+            return _array(value, dtype=_dtype)
+        return to_array
 
 
 _LAYOUTS: dict[str, _Layout] = {}
@@ -109,17 +127,10 @@ class Tracer:
 
     # -- conversion ---------------------------------------------------------------------------
     def _convert(self, key: str, value):
-        kind = self._lay.kind.get(key)
-        if kind is None:
+        conv = self._lay.convert.get(key)
+        if conv is None:
             raise KeyError(f"{self.name}: {key!r} is not a probe of its spec ({sorted(self._lay.spec)})")
-        if kind == "idx":
-            if isinstance(value, (int, np.integer)):
-                return int(value)
-            return int(np.argmax(value))
-        if kind == "cat":
-            ids = np.ndim(value) == self._lay.loc_ndim[key]
-            return np.array(value, dtype=np.int64 if ids else np.float32)
-        return np.array(value, dtype=self._lay.dtype[key])
+        return conv(value)
 
     def _expand(self, key: str, value):
         """Expand a stored value (or a stacked list of them) to the Trajectory convention."""
@@ -139,8 +150,15 @@ class Tracer:
     def step(self, **changed) -> None:
         """Update the named hints and push a snapshot of all hints."""
         cur = self._cur
-        for k, v in changed.items():
-            cur[k] = self._convert(k, v)
+        convert = self._lay.convert
+        try:
+            for k, v in changed.items():
+                cur[k] = convert[k](v)
+        except KeyError:
+            unknown = [k for k in changed if k not in convert]
+            if unknown:
+                raise KeyError(f"{self.name}: {unknown} not probes of its spec ({sorted(convert)})") from None
+            raise
         hist = self._hist
         if not self._started:
             missing = [k for k in hist if k not in cur]
