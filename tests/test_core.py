@@ -64,7 +64,7 @@ def test_tracer_rejects_incomplete_first_step_and_unknown_probe():
     tr = Tracer("bfs", 2)
     with pytest.raises(ValueError, match="pi_h"):
         tr.step(reach_h=[1, 0])
-    with pytest.raises(KeyError, match="not a probe"):
+    with pytest.raises(KeyError, match="not probes"):
         Tracer("bfs", 2).step(bogus=1)
 
 
