@@ -44,16 +44,23 @@ class Batch:
     def max_length(self) -> int:
         return int(self.time_mask.shape[1])
 
-    def to(self, device) -> "Batch":
+    def _map(self, fn) -> "Batch":
         moved = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, dict):
-                v = {k: t.to(device, non_blocking=True) for k, t in v.items()}
+                v = {k: fn(t) for k, t in v.items()}
             elif isinstance(v, torch.Tensor):
-                v = v.to(device, non_blocking=True)
+                v = fn(v)
             moved[f.name] = v
         return Batch(**moved)
+
+    def to(self, device) -> "Batch":
+        return self._map(lambda t: t.to(device, non_blocking=True))
+
+    def pin_memory(self) -> "Batch":
+        """Page-locked copy (called by ``DataLoader(pin_memory=True)``)."""
+        return self._map(torch.Tensor.pin_memory)
 
 
 def _pad(values: Sequence[np.ndarray], location: Location, is_pointer: bool, timed: bool,
