@@ -164,7 +164,7 @@ def jarvis_march(xs, ys) -> Trajectory:
     (clockwise from) ``last_point -> endpoint``; one snapshot per ``i`` (``phase`` 1).  A round
     ends by adding ``endpoint`` to the hull (a snapshot, ``endpoint`` reset to node 0), or stops
     when ``endpoint`` is already in the hull.  ``phase`` (2 classes): 0 only for the initial state;
-    ``pred_h`` is the constant identity.
+    ``pred_h`` is the constant list order of the points (``i -> i - 1``, node 0 to itself).
 
     Difference from the reference, which never changes a trajectory when no three points are
     collinear: the reference also moves to ``i`` when it is collinear with ``last_point`` and
@@ -177,7 +177,8 @@ def jarvis_march(xs, ys) -> Trajectory:
     tr.input(x=xs, y=ys)
     x, y = xs.tolist(), ys.tolist()
     in_hull = np.zeros(n)
-    tr.step(pred_h=np.arange(n), in_hull_h=in_hull, best=0, last_point=0, endpoint=0, i=0, phase=0)
+    pred = np.maximum(np.arange(n) - 1, 0)  # the points as a list in index order (CLRS probing.array)
+    tr.step(pred_h=pred, in_hull_h=in_hull, best=0, last_point=0, endpoint=0, i=0, phase=0)
 
     best = _lowest(x, y)
     in_hull[best] = 1
