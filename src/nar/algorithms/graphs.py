@@ -39,15 +39,6 @@ def _check_path_sums(name: str, A: np.ndarray) -> None:
         raise InputError(f"{name}: weights of A are too large (a path of n edges overflows float64)")
 
 
-def _neighbours(A: np.ndarray) -> list[list[tuple[int, float]]]:
-    """Row-wise ``[(v, A[u, v]) for v with A[u, v] != 0]`` in increasing ``v``, as Python lists."""
-    rows, cols = np.nonzero(A)
-    out: list[list[tuple[int, float]]] = [[] for _ in range(A.shape[0])]
-    for u, v, w in zip(rows.tolist(), cols.tolist(), A[rows, cols].tolist()):
-        out[u].append((v, w))
-    return out
-
-
 # ------------------------------------------------------------------------------------------------ BFS
 @register("bfs", "graphs")
 def bfs(A, s) -> Trajectory:
@@ -97,44 +88,48 @@ def mst_kruskal(A) -> Trajectory:
     n = A.shape[0]
     tr = Tracer("mst_kruskal", n)
     tr.input(A=A, adj=adjacency_mask(A))
-    pi = np.arange(n)
+    pi = np.arange(n)  # the disjoint-set forest (snapshots) ...
+    parent = list(range(n))  # ... and its Python mirror
     in_mst = np.zeros((n, n))
     empty = np.zeros(n)
     tr.step(in_mst_h=in_mst, pi=pi, u=0, v=0, root_u=0, root_v=0, mask_u=empty, mask_v=empty,
             phase=0)
 
-    def find(x: int, side: str, phase: int) -> int:
-        """FIND with path compression, one snapshot per step up the tree."""
-        visited = np.zeros(n)
-        visited[x] = 1
-        root = x
-        while pi[root] != root:
-            root = int(pi[root])
-            pi[visited == 1] = root
-            visited[root] = 1
-            tr.step(pi=pi, phase=phase, **{"root_" + side: root, "mask_" + side: visited})
+    def find(x: int, mask: np.ndarray, side: str, phase: int | None) -> int:
+        """FIND with path compression, one snapshot per step up the tree; ``mask`` marks the
+        nodes visited.  ``phase`` (if not None) is set at the first step."""
+        root_key, mask_key = "root_" + side, "mask_" + side
+        path, root = [x], x
+        while parent[root] != root:
+            root = parent[root]
+            for y in path:
+                parent[y] = pi[y] = root
+            path.append(root)
+            mask[root] = 1
+            changed = {"pi": pi, root_key: root, mask_key: mask}
+            if phase is not None:
+                changed["phase"], phase = phase, None
+            tr.step(**changed)
         return root
 
-    us, vs = np.triu_indices(n, k=1)
-    weights = A[us, vs]
-    keep = weights > 0
-    order = np.argsort(weights[keep], kind="stable")
-    for u, v in zip(us[keep][order].tolist(), vs[keep][order].tolist()):
-        tr.step(u=u, v=v, root_u=u, root_v=v, mask_u=_one_hot(u, n), mask_v=_one_hot(v, n), phase=1)
-        root_u = find(u, "u", 1)
-        root_v = find(v, "v", 2)
+    rows, cols = np.nonzero(np.triu(A, 1) > 0)  # the edges u < v, row-major
+    weights = A[rows, cols]
+    order = np.argsort(weights, kind="stable")
+    for u, v in zip(rows[order].tolist(), cols[order].tolist()):
+        mask_u, mask_v = np.zeros(n), np.zeros(n)
+        mask_u[u] = mask_v[v] = 1
+        tr.step(u=u, v=v, root_u=u, root_v=v, mask_u=mask_u, mask_v=mask_v, phase=1)
+        root_u = find(u, mask_u, "u", None)  # phase stays 1
+        root_v = find(v, mask_v, "v", 2)
         if root_u != root_v:
             in_mst[u, v] = in_mst[v, u] = 1
-            pi[min(root_u, root_v)] = max(root_u, root_v)
-        tr.step(in_mst_h=in_mst, pi=pi, phase=0)
+            low, high = min(root_u, root_v), max(root_u, root_v)
+            parent[low] = pi[low] = high
+            tr.step(in_mst_h=in_mst, pi=pi, phase=0)
+        else:
+            tr.step(phase=0)
     tr.output(in_mst=in_mst)
     return tr.finish()
-
-
-def _one_hot(i: int, n: int) -> np.ndarray:
-    out = np.zeros(n)
-    out[i] = 1
-    return out
 
 
 @register("mst_prim", "graphs")
@@ -155,7 +150,7 @@ def mst_prim(A, s) -> Trajectory:
     without ties (checked against dm-clrs 2.0.3, and with a stable argsort on inputs with ties).
     """
     A = as_adjacency("mst_prim", A, symmetric=True)
-    return _best_first("mst_prim", A, s, "key", lambda du, w: w)
+    return _best_first("mst_prim", A, s, "key")
 
 
 @register("dijkstra", "graphs")
@@ -174,14 +169,12 @@ def dijkstra(A, s) -> Trajectory:
         raise InputError(f"dijkstra: A must have non-negative weights (got min {A.min():g}); "
                          "use bellman_ford for negative weights")
     _check_path_sums("dijkstra", A)
-    return _best_first("dijkstra", A, s, "d", lambda du, w: du + w)
+    return _best_first("dijkstra", A, s, "d")
 
 
-def _best_first(name: str, A: np.ndarray, s, value_probe: str, offer) -> Trajectory:
-    """The shared loop of Prim and Dijkstra: a queue ordered by (value, node) with lazy deletion.
-
-    ``offer(value[u], A[u, v])`` is the value ``v`` is offered through ``u``.
-    """
+def _best_first(name: str, A: np.ndarray, s, value_probe: str) -> Trajectory:
+    """The shared loop of Prim (``value_probe="key"``: v is offered ``A[u, v]``) and Dijkstra
+    (``"d"``: v is offered ``d[u] + A[u, v]``), with a heap of (value, node) and lazy deletion."""
     n = A.shape[0]
     s = as_node(name, "s", s, n)
     tr = Tracer(name, n)
@@ -193,10 +186,13 @@ def _best_first(name: str, A: np.ndarray, s, value_probe: str, offer) -> Traject
     in_queue[s] = 1
     tr.step(pi_h=pi, mark=mark, in_queue=in_queue, u=s, **{value_probe: value})
     # Python mirrors of the state for the scalar inner loop; the arrays above are the snapshots.
+    prim = value_probe == "key"
     val, done, queued = [0.0] * n, [False] * n, [False] * n
     queued[s] = True
     heap = [(0.0, s)]
-    nbrs = _neighbours(A)
+    rows, cols = np.nonzero(A)  # row-major: the neighbours of u are cols[start[u]:start[u + 1]]
+    cols_l, w_l = cols.tolist(), A[rows, cols].tolist()
+    start = np.searchsorted(rows, np.arange(n + 1)).tolist()
     while heap:
         vu, u = heapq.heappop(heap)
         if done[u] or vu != val[u]:
@@ -204,10 +200,11 @@ def _best_first(name: str, A: np.ndarray, s, value_probe: str, offer) -> Traject
         done[u], queued[u] = True, False
         mark[u], in_queue[u] = 1, 0
         changed = False
-        for v, w in nbrs[u]:
+        for i in range(start[u], start[u + 1]):
+            v = cols_l[i]
             if done[v]:
                 continue
-            offered = offer(vu, w)
+            offered = w_l[i] if prim else vu + w_l[i]
             if not queued[v] or offered < val[v]:
                 val[v] = value[v] = offered
                 pi[v] = u
@@ -285,17 +282,16 @@ def floyd_warshall(A) -> Trajectory:
     tr = Tracer("floyd_warshall", n)
     adj = adjacency_mask(A)
     tr.input(A=A, adj=adj)
-    D = A.copy()
     msk = adj.astype(bool)
+    dist = np.where(msk, A, np.inf)  # D where msk, +inf elsewhere: no path means no offer
     Pi = np.repeat(np.arange(n)[:, None], n, axis=1)
     for k in range(n):
-        tr.step(Pi_h=Pi, D=D, msk=msk, k=k)
-        via = msk[:, k, None] & msk[None, k, :]
-        through = D[:, k, None] + D[None, k, :]
-        better = via & (~msk | (through < D))
-        np.copyto(Pi, Pi[k].copy(), where=better)
-        np.copyto(D, through, where=better)
-        msk |= via
+        tr.step(Pi_h=Pi, D=np.where(msk, dist, A), msk=msk, k=k)  # D keeps A where msk is 0
+        through = dist[:, k, None] + dist[k]  # finite only where msk[i, k] and msk[k, j]
+        Pi = np.where(through < dist, Pi[k], Pi)  # strictly shorter (or first) paths via k
+        np.minimum(dist, through, out=dist)
+        msk = dist < np.inf
+    D = np.where(msk, dist, A)
     if not np.all(np.isfinite(D)) or np.any(np.diagonal(D) < 0):
         raise InputError("floyd_warshall: A has a negative-weight cycle (in an undirected graph every "
                          "negative edge is one); shortest paths are undefined")
