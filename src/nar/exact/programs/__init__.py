@@ -1,0 +1,18 @@
+"""The exact programs, by name: ``flooding``, ``bfs``, ``dfs``, ``bellman_ford``."""
+from __future__ import annotations
+
+from .base import ExactProgram
+from .flooding import Flooding
+
+PROGRAMS: dict[str, type[ExactProgram]] = {"flooding": Flooding}
+
+
+def get_program(name: str) -> type[ExactProgram]:
+    from ...validation import InputError
+
+    if name not in PROGRAMS:
+        raise InputError(f"unknown exact program {name!r}; available: {', '.join(sorted(PROGRAMS))}")
+    return PROGRAMS[name]
+
+
+__all__ = ["ExactProgram", "PROGRAMS", "get_program"]
