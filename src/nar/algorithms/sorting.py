@@ -42,20 +42,16 @@ class ArrayOrder:
         self.pos = list(range(self.n))
         self.pred = identity_pointers(self.n)
 
-    def _relink(self, k: int) -> None:
-        if k < self.n:
-            pos = self.pos
-            self.pred[pos[k]] = pos[k - 1] if k else pos[0]
-
     def swap(self, a: int, b: int) -> bool:
         """Exchange slots ``a`` and ``b``; returns whether the order changed (``a != b``)."""
         if a == b:
             return False
-        key, pos = self.key, self.pos
+        key, pos, pred, n = self.key, self.pos, self.pred, self.n
         key[a], key[b] = key[b], key[a]
         pos[a], pos[b] = pos[b], pos[a]
-        for k in (a, a + 1, b, b + 1):
-            self._relink(k)
+        for k in (a, a + 1, b, b + 1):  # the links into the two slots and out of them
+            if k < n:
+                pred[pos[k]] = pos[k - 1] if k else pos[0]
         return True
 
 
@@ -126,15 +122,35 @@ def bubble_sort(A) -> Trajectory:
     return tr.finish()
 
 
-def _heap_parents(pos: list, heap_size: int) -> np.ndarray:
-    """CLRS ``heap`` probe: the element in slot ``k < heap_size`` points to the one in slot
-    ``(k-1)//2``; the root and elements outside the heap point to themselves."""
-    parent = np.arange(len(pos))
-    if heap_size > 1:
-        slots = np.array(pos)
-        k = np.arange(1, heap_size)
-        parent[slots[k]] = slots[(k - 1) // 2]
-    return parent
+class _Heap(ArrayOrder):
+    """An :class:`ArrayOrder` holding a 0-based max-heap in slots ``0..size-1``, with the CLRS
+    ``heap`` probe kept up to date: the element in slot ``0 < k < size`` points to the one in slot
+    ``(k-1)//2``; the root and the elements outside the heap point to themselves."""
+
+    __slots__ = ("size", "parent")
+
+    def __init__(self, keys: np.ndarray):
+        super().__init__(keys)
+        self.size = self.n
+        self.parent = np.arange(self.n)
+        self.parent[1:] = (self.parent[1:] - 1) // 2
+
+    def _repoint(self, slots) -> None:
+        pos, parent, n, size = self.pos, self.parent, self.n, self.size
+        for k in slots:
+            if k < n:
+                parent[pos[k]] = pos[(k - 1) // 2] if 0 < k < size else pos[k]
+
+    def exchange(self, a: int, b: int) -> None:
+        """Swap two heap slots; re-point them and their children."""
+        self.swap(a, b)
+        self._repoint((a, b, 2 * a + 1, 2 * a + 2, 2 * b + 1, 2 * b + 2))
+
+    def extract(self, i: int) -> None:
+        """Swap the root into slot ``i = size - 1`` and shrink the heap by one."""
+        self.swap(0, i)
+        self.size -= 1
+        self._repoint((0, 1, 2, i))
 
 
 @register("heapsort", "sorting")
@@ -153,37 +169,35 @@ def heapsort(A) -> Trajectory:
     n = A.shape[0]
     tr = Tracer("heapsort", n)
     tr.input(key=A)
-    order = ArrayOrder(A)
-    key, pos, pred = order.key, order.pos, order.pred
+    heap = _Heap(A)
+    key, pos, pred, parent = heap.key, heap.pos, heap.pred, heap.parent
     last = n - 1
-    tr.step(pred_h=pred, parent=_heap_parents(pos, n), i=last, j=last, largest=last,
-            heap_size=last, phase=0)
+    tr.step(pred_h=pred, parent=parent, i=last, j=last, largest=last, heap_size=last, phase=0)
 
-    def max_heapify(i: int, size: int, caller: int, phase: int) -> None:
+    def max_heapify(i: int, caller: int, phase: int) -> None:
+        size = heap.size
+        changed = {"phase": phase} if phase else {}  # phase 0 holds from the first snapshot on
         while True:
             left, right = 2 * i + 1, 2 * i + 2
             largest = left if left < size and key[left] > key[i] else i
             if right < size and key[right] > key[largest]:
                 largest = right
             if largest != i:
-                order.swap(i, largest)
-                tr.step(pred_h=pred, parent=_heap_parents(pos, size), i=pos[caller], j=pos[i],
-                        largest=pos[largest], heap_size=pos[size - 1], phase=phase)
-                i = largest
-            else:
-                tr.step(i=pos[caller], j=pos[i], largest=pos[largest],
-                        heap_size=pos[size - 1], phase=phase)
+                heap.exchange(i, largest)
+                changed["pred_h"], changed["parent"] = pred, parent
+            tr.step(i=pos[caller], j=pos[i], largest=pos[largest], heap_size=pos[size - 1], **changed)
+            if largest == i:
                 return
+            changed = {}
+            i = largest
 
     for i in range(n - 1, -1, -1):
-        max_heapify(i, n, i, 0)
-    size = n
+        max_heapify(i, i, 0)
     for i in range(n - 1, 0, -1):
-        order.swap(0, i)
-        size -= 1
-        tr.step(pred_h=pred, parent=_heap_parents(pos, size), i=pos[0], j=pos[i], largest=0,
-                heap_size=pos[size - 1], phase=1)
-        max_heapify(0, size, i, 2)
+        heap.extract(i)
+        tr.step(pred_h=pred, parent=parent, i=pos[0], j=pos[i], largest=0,
+                heap_size=pos[heap.size - 1], phase=1)
+        max_heapify(0, i, 2)
     tr.output(pred=pred)
     return tr.finish()
 
