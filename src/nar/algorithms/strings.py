@@ -13,6 +13,8 @@ node ``|T|`` (the reference's convention).  ``Trajectory.extras["text_length"]``
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..trace import Tracer, Trajectory
@@ -22,30 +24,46 @@ from .registry import register
 ALPHABET_SIZE = 4
 
 
-def _strings(algorithm: str, T, P) -> tuple[np.ndarray, np.ndarray]:
-    """Validated integer text and pattern over ``0 .. ALPHABET_SIZE-1`` with ``|P| <= |T|``."""
-    out = []
-    for arg, value in (("T", T), ("P", P)):
-        arr = as_vector(algorithm, arg, value, integer=True)
-        if arr.min() < 0 or arr.max() >= ALPHABET_SIZE:
-            raise InputError(f"{algorithm}: {arg} must hold symbols in 0..{ALPHABET_SIZE - 1} "
-                             f"(the CLRS alphabet of {ALPHABET_SIZE}), got values "
-                             f"{arr.min()}..{arr.max()}")
-        out.append(arr)
-    if out[1].shape[0] > out[0].shape[0]:
-        raise InputError(f"{algorithm}: the pattern P (length {out[1].shape[0]}) must not be "
-                         f"longer than the text T (length {out[0].shape[0]})")
-    return out[0], out[1]
+def _symbols(algorithm: str, arg: str, value) -> tuple[np.ndarray, list]:
+    """A non-empty string over ``0 .. ALPHABET_SIZE-1``, as an int array and as a list."""
+    arr = as_vector(algorithm, arg, value, integer=True)
+    seq = arr.tolist()  # for the scalar loops; min/max on it beat two numpy reductions
+    lo, hi = min(seq), max(seq)
+    if lo < 0 or hi >= ALPHABET_SIZE:
+        raise InputError(f"{algorithm}: {arg} must hold symbols in 0..{ALPHABET_SIZE - 1} "
+                         f"(the CLRS alphabet of {ALPHABET_SIZE}), got values {lo}..{hi}")
+    return arr, seq
+
+
+def _strings(algorithm: str, T, P) -> tuple[np.ndarray, np.ndarray, list, list]:
+    """Validated text and pattern with ``|P| <= |T|``: ``(T, P, text list, pattern list)``."""
+    T, text = _symbols(algorithm, "T", T)
+    P, pat = _symbols(algorithm, "P", P)
+    if len(pat) > len(text):
+        raise InputError(f"{algorithm}: the pattern P (length {len(pat)}) must not be longer "
+                         f"than the text T (length {len(text)})")
+    return T, P, text, pat
+
+
+@lru_cache(maxsize=512)
+def _layout(nT: int, nP: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Constant probes of a text/pattern pair: ``string``, ``pos`` and ``pred_h`` (strings_pred).
+
+    Cached per length pair and read-only (the tracer copies what it records).
+    """
+    string = np.concatenate([np.zeros(nT), np.ones(nP)])
+    pos = np.concatenate([np.arange(nT) / nT, np.arange(nP) / nP])
+    pred = np.arange(nT + nP) - 1
+    pred[[0, nT]] = [0, nT]
+    for arr in (string, pos, pred):
+        arr.flags.writeable = False
+    return string, pos, pred
 
 
 def _record_inputs(tr: Tracer, T: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Record ``string``, ``pos`` and ``key``; return the constant ``pred_h`` (strings_pred)."""
-    nT, nP = T.shape[0], P.shape[0]
-    string = np.concatenate([np.zeros(nT), np.ones(nP)])
-    pos = np.concatenate([np.arange(nT) / nT, np.arange(nP) / nP])
+    """Record ``string``, ``pos`` and ``key``; return the constant ``pred_h``."""
+    string, pos, pred = _layout(T.shape[0], P.shape[0])
     tr.input(string=string, pos=pos, key=np.concatenate([T, P]))
-    pred = np.arange(nT + nP) - 1
-    pred[[0, nT]] = [0, nT]
     return pred
 
 
@@ -57,11 +75,10 @@ def naive_string_matcher(T, P) -> Trajectory:
     next.  One snapshot when a shift starts (``i = s``, ``j`` = head of the pattern) and one after
     every matching character that does not complete the match.
     """
-    T, P = _strings("naive_string_matcher", T, P)
-    nT, nP = T.shape[0], P.shape[0]
+    T, P, text, pat = _strings("naive_string_matcher", T, P)
+    nT, nP = len(text), len(pat)
     tr = Tracer("naive_string_matcher", nT + nP)
     pred = _record_inputs(tr, T, P)
-    text, pat = T.tolist(), P.tolist()
     match = nT  # head of the pattern: "no occurrence"
     tr.step(pred_h=pred, s=0, i=0, j=nT)
     for s in range(nT - nP + 1):
@@ -94,11 +111,10 @@ def kmp_matcher(T, P) -> Trajectory:
     character is reached (before its fallbacks).  Pointers are node indices (``pi`` of text nodes:
     self).
     """
-    T, P = _strings("kmp_matcher", T, P)
-    nT, nP = T.shape[0], P.shape[0]
+    T, P, text, pat = _strings("kmp_matcher", T, P)
+    nT, nP = len(text), len(pat)
     tr = Tracer("kmp_matcher", nT + nP)
     pred = _record_inputs(tr, T, P)
-    text, pat = T.tolist(), P.tolist()
 
     pi = [0] * nP  # pi[0] is never read; is_reset[0] = 1
     is_reset = [1] + [0] * (nP - 1)
