@@ -35,7 +35,7 @@ def adjacency_mask(A: np.ndarray) -> np.ndarray:
 
 def _check_path_sums(name: str, A: np.ndarray) -> None:
     """Reject weights so large that a sum of n of them overflows float64."""
-    if not np.isfinite(np.abs(A).max() * A.shape[0]):
+    if np.abs(A).max() > np.finfo(np.float64).max / A.shape[0]:
         raise InputError(f"{name}: weights of A are too large (a path of n edges overflows float64)")
 
 
