@@ -4,6 +4,8 @@ from itertools import combinations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
 
 import nar
@@ -72,6 +74,15 @@ def test_matcher_inputs_follow_clrs_strings_probes(name):
     np.testing.assert_allclose(t.inputs["pos"], [0, .2, .4, .6, .8, 0, .5], rtol=1e-6)
     assert idx(t.inputs["key"]) == T + P and t.inputs["key"].shape == (7, 4)
     assert (t.hints["pred_h"] == [0, 0, 1, 2, 3, 5, 5]).all()  # constant, per string
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=12), st.data())
+def test_matchers_agree_with_str_find_on_any_strings(T, data):
+    P = data.draw(st.lists(st.integers(0, 1), min_size=1, max_size=len(T)))  # small: often present
+    found = as_str(T).find(as_str(P))
+    for name in MATCHERS:
+        assert idx(nar.execute(name, T=T, P=P).outputs["match"]) == (found if found >= 0 else len(T))
 
 
 def test_naive_trajectory_length_is_one_per_shift_plus_matched_characters():
@@ -255,7 +266,7 @@ def scipy_vertices(xs, ys) -> list:
 @pytest.mark.parametrize("name", HULLS)
 def test_hull_of_random_points_matches_scipy(name):
     rng = np.random.default_rng(6)
-    sizes = [1, 2, 3, 4] + [int(v) for v in rng.integers(5, 17, 170)] + [int(v) for v in rng.integers(17, 65, 26)]
+    sizes = [1, 2, 3, 4] + rng.integers(5, 17, 170).tolist() + rng.integers(17, 65, 26).tolist()
     for n in sizes:
         xs, ys = points_in_disk(rng, n)
         t = nar.execute(name, xs=xs, ys=ys)
@@ -276,6 +287,16 @@ def test_hull_of_grid_points_with_collinear_triples_is_its_vertices(name):
         t = nar.execute(name, xs=xs, ys=ys)
         expected = brute_force_vertices(np.stack([xs, ys], 1))
         assert t.outputs["in_hull"].astype(int).tolist() == expected, (name, xs.tolist(), ys.tolist())
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sets(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=1, max_size=9))
+def test_hulls_are_the_vertices_of_any_small_integer_point_set(points):
+    pts = np.array(sorted(points, key=lambda p: hash(p)))  # an arbitrary order
+    expected = brute_force_vertices(pts)
+    for name in HULLS:
+        t = nar.execute(name, xs=pts[:, 0], ys=pts[:, 1])
+        assert t.outputs["in_hull"].astype(int).tolist() == expected, (name, pts.tolist())
 
 
 def test_hulls_on_a_square_grid_and_a_line():
