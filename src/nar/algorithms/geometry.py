@@ -8,7 +8,7 @@ touching segments) are guaranteed where float64 arithmetic is exact (e.g. intege
 Degenerate convex-hull input: the reference loops forever (graham_scan) or returns an incomplete
 hull (jarvis_march) on some collinear inputs.  Here both return ``in_hull`` = the *vertices* of the
 convex hull (points on a hull edge but not at a corner are left out), with trajectories equal to
-the reference's whenever no three points are collinear (the CLRS sampler guarantees that); the
+the reference's whenever no three points are collinear (the CLRS sampler ensures it); the
 changes are documented on each function.  Coincident points are rejected (their hull membership
 is ambiguous).
 """
@@ -56,7 +56,7 @@ def _lowest(x: list, y: list) -> int:
 
 # ----------------------------------------------------------------------------- segments
 def _direction(x, y, i: int, j: int, k: int) -> float:
-    """The reference's DIRECTION: ``(p_k - p_i) x (p_j - p_i)``, > 0 when ``p_k`` is right of ``i -> j``."""
+    """CLRS DIRECTION ``(p_k - p_i) x (p_j - p_i)``: > 0 when ``p_k`` is right of ``i -> j``."""
     return (x[k] - x[i]) * (y[j] - y[i]) - (x[j] - x[i]) * (y[k] - y[i])
 
 
@@ -110,10 +110,10 @@ def graham_scan(xs, ys) -> Trajectory:
     linked list: ``stack_prev`` points below (self when off the stack), ``last_stack`` is the top.
 
     Differences from the reference, none of which changes a trajectory when no three points are
-    collinear: equal angles are ordered by distance to ``best``, then index (the reference's
-    argsort order is unspecified); the pop test also runs for the 3rd point, and never pops
-    ``best`` (the reference pushes the first two points unchecked and loops forever on some
-    collinear input, e.g. four points on a line).
+    (numerically) collinear: equal angles are ordered by distance to ``best``, then index (the
+    reference's argsort order is unspecified); the pop test already runs before the 2nd point
+    after ``best`` is pushed (the reference pushes the first two unchecked) and never pops
+    ``best`` (the reference then loops forever, e.g. on four points on a line).
     """
     xs, ys = _points("graham_scan", xs, ys, distinct=True)
     n = xs.shape[0]
