@@ -33,9 +33,14 @@ def adjacency_mask(A: np.ndarray) -> np.ndarray:
     return ((A + np.eye(A.shape[0])) != 0).astype(np.float32)
 
 
-def _check_path_sums(name: str, A: np.ndarray) -> None:
-    """Reject weights so large that a sum of n of them overflows float64."""
-    if np.abs(A).max() > np.finfo(np.float64).max / A.shape[0]:
+def _check_weights(name: str, A: np.ndarray, *, nonnegative: bool = False) -> None:
+    """Reject negative weights if ``nonnegative``, and weights so large that a sum of n of them
+    overflows float64."""
+    low, high = float(A.min()), float(A.max())
+    if nonnegative and low < 0:
+        raise InputError(f"{name}: A must have non-negative weights (got min {low:g}); "
+                         "use bellman_ford for negative weights")
+    if max(-low, high) > np.finfo(np.float64).max / A.shape[0]:
         raise InputError(f"{name}: weights of A are too large (a path of n edges overflows float64)")
 
 
@@ -112,7 +117,9 @@ def mst_kruskal(A) -> Trajectory:
             tr.step(**changed)
         return root
 
-    rows, cols = np.nonzero(np.triu(A, 1) > 0)  # the edges u < v, row-major
+    rows, cols = np.nonzero(A > 0)
+    upper = rows < cols
+    rows, cols = rows[upper], cols[upper]  # the edges u < v, row-major
     weights = A[rows, cols]
     order = np.argsort(weights, kind="stable")
     for u, v in zip(rows[order].tolist(), cols[order].tolist()):
@@ -165,10 +172,7 @@ def dijkstra(A, s) -> Trajectory:
     point at themselves.  Difference from the reference: as in :func:`mst_prim`.
     """
     A = as_adjacency("dijkstra", A)
-    if A.min() < 0:
-        raise InputError(f"dijkstra: A must have non-negative weights (got min {A.min():g}); "
-                         "use bellman_ford for negative weights")
-    _check_path_sums("dijkstra", A)
+    _check_weights("dijkstra", A, nonnegative=True)
     return _best_first("dijkstra", A, s, "d")
 
 
@@ -234,7 +238,7 @@ def bellman_ford(A, s) -> Trajectory:
     :class:`nar.InputError`, where the reference loops forever.
     """
     A = as_adjacency("bellman_ford", A)
-    _check_path_sums("bellman_ford", A)
+    _check_weights("bellman_ford", A)
     n = A.shape[0]
     s = as_node("bellman_ford", "s", s, n)
     tr = Tracer("bellman_ford", n)
@@ -277,7 +281,7 @@ def floyd_warshall(A) -> Trajectory:
     ``A`` may be directed with negative weights; a negative cycle raises :class:`nar.InputError`.
     """
     A = as_adjacency("floyd_warshall", A)
-    _check_path_sums("floyd_warshall", A)
+    _check_weights("floyd_warshall", A)
     n = A.shape[0]
     tr = Tracer("floyd_warshall", n)
     adj = adjacency_mask(A)
