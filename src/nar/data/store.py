@@ -13,8 +13,10 @@ encoding chosen by its type:
 =========================  ===================================================
 scalar, soft_pointer       the values as they are (float32)
 mask                       uint8
-pointer types              int32 node indices
-mask_one                   int32 index of the one-hot entry (along the node axis)
+pointer types              node indices, in the smallest signed integer type
+                           holding the largest node count (int8 up to n = 126)
+mask_one                   the index of the one-hot entry (along the node axis),
+                           same integer type
 categorical                int8 index of the one-hot class, ``-(c+1)`` where
                            that entry is ``-1``
 =========================  ===================================================
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 from pathlib import Path
@@ -85,14 +88,22 @@ def _encode(codec: str, value: np.ndarray, what: str) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
 
 
+def _narrowest(n: int) -> np.dtype:
+    """Smallest little-endian signed integer dtype holding the node indices ``0 .. n - 1``."""
+    for dt in ("i1", "<i2", "<i4"):
+        if n < np.iinfo(dt).max:
+            return np.dtype(dt)
+    raise ValueError(f"{n} nodes: too many to store node indices in int32")
+
+
 def _decode(codec: str, stored: np.ndarray, dtype: np.dtype, size: int) -> np.ndarray:
     """Inverse of :func:`_encode`; ``size`` is the one-hot length (index and class codecs)."""
     if codec in ("index", "class"):
         codes = stored.astype(np.int64)
         neg = codes < 0
-        out = np.eye(size, dtype=dtype)[np.where(neg, -codes - 1, codes)]
-        if neg.any():
-            out[neg] *= -1
+        out = np.zeros(codes.shape + (size,), dtype=dtype)
+        np.put_along_axis(out, np.where(neg, -codes - 1, codes)[..., None],
+                          np.where(neg, -1, 1)[..., None].astype(dtype), -1)
         return out
     return stored.astype(dtype, copy=codec != "raw")
 
@@ -201,6 +212,11 @@ def save_trajectories(path, trajectories: Iterable[Trajectory], *, metadata: dic
             progress(b + 1, total, path.name)
     if name is None:
         raise ValueError("save_trajectories needs at least one trajectory")
+    narrow = _narrowest(max(ns))
+    for k, p in spec.items():
+        if codecs[k] in ("pointer", "index"):  # node indices: the smallest integer type holding them
+            key = f"{p.stage.value}/{k}"
+            pieces[key] = [piece.astype(narrow) for piece in pieces[key]]
     pieces["n"] = [np.asarray(ns, dtype="<i8")]
     pieces["length"] = [np.asarray(lengths, dtype="<i8")]
 
@@ -272,12 +288,15 @@ def read_file(path) -> tuple[bytearray, str]:
     return buf, hashlib.sha256(buf).hexdigest()
 
 
-def parse_trajectories(buf: bytearray, source: str) -> tuple[dict, list[Trajectory]]:
-    """Decode a file's bytes into (metadata, trajectories); arrays of raw probes are views of ``buf``."""
+def parse_trajectories(buf: bytearray, source: str, *, check_data: bool = True
+                       ) -> tuple[dict, list[Trajectory]]:
+    """Decode a file's bytes into (metadata, trajectories); arrays of raw probes are views of ``buf``.
+    ``check_data``: verify the data section against the sha256 in the header (skip only when the
+    whole file's hash was checked already)."""
     head, start = _parse_header(buf, source)
     meta, tensors = head["meta"], head["tensors"]
     data = memoryview(buf)[start:]
-    if hashlib.sha256(data).hexdigest() != meta.get("data_sha256"):
+    if check_data and hashlib.sha256(data).hexdigest() != meta.get("data_sha256"):
         raise TrajectoryFileError(
             f"{source}: data section corrupted (sha256 {hashlib.sha256(data).hexdigest()} != "
             f"{meta.get('data_sha256')} recorded in its header); regenerate the file")
@@ -310,7 +329,7 @@ def parse_trajectories(buf: bytearray, source: str) -> tuple[dict, list[Trajecto
                 for n, T in zip(ns, lengths)]
         hot = codec in ("index", "class")
         stored = [s[:-1] for s in full] if hot else full
-        sizes = np.array([int(np.prod(s)) for s in stored], dtype=np.int64)
+        sizes = np.array([math.prod(s) for s in stored], dtype=np.int64)
         flat = tensor(f"{p.stage.value}/{k}")
         if sizes.sum() != flat.size:
             raise TrajectoryFileError(f"{source}: probe {k!r} holds {flat.size} values, "
