@@ -363,6 +363,20 @@ def test_optimal_bst_root_table_is_optimal():
         assert t.hints["msk"][-1].tolist() == np.triu(np.ones((n + 1, n + 1))).tolist()
 
 
+def test_subtree_mass_rounds_like_the_textbook_loop():
+    from nar.algorithms.dynamic_programming import _subtree_mass
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 40):
+        p, q = rng.uniform(size=n), rng.uniform(size=n + 1)
+        w = np.zeros((n + 1, n + 1))
+        for i in range(n + 1):
+            w[i, i] = q[i]
+            for j in range(i + 1, n + 1):
+                w[i, j] = w[i, j - 1] + p[j - 1] + q[j]
+        assert np.array_equal(_subtree_mass(p, q), w)  # bit-for-bit: ties between roots hinge on it
+
+
 def test_optimal_bst_hand_trajectory():
     # keys 1/8, 1/4; gaps 1/8, 1/4, 1/4 (exact binary fractions)
     t = EXECUTE("optimal_bst", p=[0.125, 0.25], q=[0.125, 0.25, 0.25])

@@ -21,22 +21,21 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)  # scalar hints are stored as flo
 
 # ----------------------------------------------------------------------------- matrix chain
 @lru_cache(maxsize=None)
-def _split_triples(n: int):
-    """Every (i, j, k) with ``1 <= i <= k < j < n``, grouped by pair (i, j), k increasing.
+def _chain_splits(n: int):
+    """The pairs ``1 <= i < j < n`` of an ``n x n`` table and their splits ``k = i .. j-1``.
 
-    Returns flat indices into an ``n x n`` table of the pair ``(i, j)`` (one per pair), of the two
-    halves ``(i, k)`` and ``(k + 1, j)`` (one per triple), ``i - 1``, ``k``, ``j`` per triple, and
-    the offset of each pair's first triple.
+    Returns per pair ``i``, ``j`` and its flat index ``i n + j``; per pair and split (``[pairs,
+    n-2]``, padded) ``k`` and the flat indices of the halves ``(i, k)`` and ``(k+1, j)``; padding
+    points at the extra cell ``n * n`` (held at +inf by the caller).
     """
-    i, j, k = [], [], []
-    for a in range(1, n):
-        for b in range(a + 1, n):
-            i += [a] * (b - a)
-            j += [b] * (b - a)
-            k += range(a, b)
-    i, j, k = (np.array(v, dtype=np.int64) for v in (i, j, k))
-    starts = np.flatnonzero(np.r_[True, (i[1:] != i[:-1]) | (j[1:] != j[:-1])]) if i.size else i
-    return i[starts] * n + j[starts], i * n + k, (k + 1) * n + j, i - 1, k, j, starts
+    i, j = np.triu_indices(n, k=1)
+    i, j = i[i >= 1], j[i >= 1]
+    k = i[:, None] + np.arange(max(n - 2, 1))
+    real = k < j[:, None]
+    pad = n * n
+    left = np.where(real, i[:, None] * n + k, pad)
+    right = np.where(real, (k + 1) * n + j[:, None], pad)
+    return i, j, i * n + j, np.where(real, k, 0), left, right
 
 
 @register("matrix_chain_order", "dynamic_programming")
@@ -65,42 +64,28 @@ def matrix_chain_order(p) -> Trajectory:
                          f"float32 hints (need n * max(p)^3 <= {_FLOAT32_MAX:.3g})")
     tr = Tracer(name, n)
     tr.input(p=p)
-    m = np.zeros((n, n))
+    # best[i, j]: the current cost, +inf while unknown; one extra +inf cell for split padding
+    flat_best = np.full(n * n + 1, np.inf)
+    best = flat_best[:-1].reshape(n, n)
+    best[np.arange(1, n), np.arange(1, n)] = 0.0
     s = np.zeros((n, n), dtype=np.int64)
-    known = np.zeros((n, n), dtype=bool)
-    known[np.arange(1, n), np.arange(1, n)] = True
-    tr.step(pred_h=chain_pointers(n), m=m, s_h=s, msk=known)
+    known = np.isfinite(best)
+    tr.step(pred_h=chain_pointers(n), m=np.where(known, best, 0.0), s_h=s, msk=known)
 
-    pairs, left, right, pi, pk, pj, starts = _split_triples(n)
-    if pairs.size:
-        cost = p[pi] * p[pk] * p[pj]
-        last = pk.size - 1
-        order = np.arange(pk.size)
-        all_known = False
-        while True:
-            mf, kf = m.ravel(), known.ravel()
-            cand = mf[left] + mf[right] + cost
-            if all_known:
-                usable = np.ones(pairs.size, dtype=bool)
-            else:
-                valid = kf[left] & kf[right]
-                cand[~valid] = np.inf
-                usable = np.logical_or.reduceat(valid, starts)
-            best = np.minimum.reduceat(cand, starts)
-            seg_best = np.repeat(best, np.diff(np.r_[starts, pk.size]))
-            hit = cand == seg_best
-            if not all_known:
-                hit &= valid
-            first = np.minimum.reduceat(np.where(hit, order, last), starts)
-            better = usable & (~kf[pairs] | (best < mf[pairs]))
-            grew = usable & ~kf[pairs]
-            if not better.any() and not grew.any():
-                break
-            mf[pairs[better]] = best[better]
-            s.ravel()[pairs[better]] = pk[first[better]]
-            kf[pairs[grew]] = True
-            all_known = all_known or bool(kf[pairs].all())
-            tr.step(m=m, s_h=s, msk=known)
+    i, j, pair, k, left, right = _chain_splits(n)
+    rows = np.arange(pair.size)
+    cost = p[i - 1][:, None] * p[k] * p[j][:, None]  # [pairs, splits]
+    while pair.size:
+        candidates = flat_best[left] + flat_best[right] + cost  # +inf where a half is unknown
+        split = candidates.argmin(axis=1)  # the first minimum: the smallest k
+        new = candidates[rows, split]
+        better = new < flat_best[pair]  # an unknown entry takes any finite candidate
+        if not better.any():
+            break
+        flat_best[pair[better]] = new[better]
+        s.ravel()[pair[better]] = k[rows[better], split[better]]
+        known = np.isfinite(best)
+        tr.step(m=np.where(known, best, 0.0), s_h=s, msk=known)
     tr.output(s=s)
     return tr.finish()
 
@@ -138,9 +123,9 @@ def lcs_length(x, y) -> Trajectory:
     nx, ny = x.shape[0], y.shape[0]
     n = nx + ny
     tr = Tracer(name, n)
-    tr.input(string=np.r_[np.zeros(nx), np.ones(ny)],
-             pos=np.r_[np.arange(nx) / nx, np.arange(ny) / ny],
-             key=np.r_[x, y])
+    tr.input(string=np.arange(n) >= nx,
+             pos=np.concatenate((np.arange(nx) / nx, np.arange(ny) / ny)),
+             key=np.concatenate((x, y)))
 
     # c and b live in the x-rows / y-columns block of edge tables (CLRS strings_pair[_cat]).
     c_table = np.zeros((n, n))
@@ -155,13 +140,15 @@ def lcs_length(x, y) -> Trajectory:
     b[0, :] = np.where(match[0, :], _UP_LEFT, np.where(c[0, :] == 1, _LEFT, _UP))
     b_cells[:] = _ARROWS[b]
 
-    tr.step(pred_h=np.r_[chain_pointers(nx), nx + chain_pointers(ny)], b_h=b_table, c=c_table)
+    pred = chain_pointers(n)
+    pred[nx] = nx  # the first position of y starts its own chain
+    tr.step(pred_h=pred, b_h=b_table, c=c_table)
     inner = match[1:, 1:]
     while True:
         up, left = c[:-1, 1:], c[1:, :-1]
         new_c = np.where(inner, c[:-1, :-1] + 1, np.maximum(up, left))
         b_cells[1:, 1:] = _ARROWS[np.where(inner, _UP_LEFT, _LEFT - (up >= left))]
-        if np.array_equal(new_c, c[1:, 1:]):
+        if not (new_c != c[1:, 1:]).any():
             break
         c[1:, 1:] = new_c
         tr.step(b_h=b_table, c=c_table)
@@ -182,6 +169,20 @@ def _bst_diagonals(N: int):
         r = i[:, None] + np.arange(size)
         out.append((i, i * N + j, (i[:, None] * N + r).ravel(), ((r + 1) * N + j[:, None]).ravel()))
     return tuple(out)
+
+
+def _subtree_mass(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``w[i, j] = q[i] + p[i] + q[i+1] + ... + p[j-1] + q[j]`` for ``j >= i`` (0 below), summed
+    left to right as CLRS's ``w[i, j] = w[i, j-1] + p[j-1] + q[j]`` does (same rounding)."""
+    N = q.shape[0]
+    terms = np.zeros(4 * N - 3)
+    terms[0:2 * N - 1:2], terms[1:2 * N - 2:2] = q, p  # q0 p0 q1 p1 ... qn, then zero padding
+    rows = np.lib.stride_tricks.sliding_window_view(terms, 2 * N - 1)[::2]  # row i starts at q[i]
+    sums = np.cumsum(rows, axis=1)[:, ::2]  # sums[i, k] = w[i, i + k]
+    w = np.zeros((N, N))
+    i, j = np.triu_indices(N)
+    w[i, j] = sums[i, j - i]
+    return w
 
 
 @register("optimal_bst", "dynamic_programming")
@@ -212,18 +213,18 @@ def optimal_bst(p, q) -> Trajectory:
         raise InputError(f"{name}: p and q are too large: the expected costs would overflow the "
                          f"float32 hints (need (n + 1) * (sum(p) + sum(q)) <= {_FLOAT32_MAX:.3g})")
     tr = Tracer(name, N)
-    tr.input(p=np.r_[p, 0.0], q=q)
+    tr.input(p=np.append(p, 0.0), q=q)
     e, w = np.zeros((N, N)), np.zeros((N, N))
     root = np.zeros((N, N), dtype=np.int64)
     known = np.zeros((N, N), dtype=bool)
     ef, wf, rootf, knownf = e.ravel(), w.ravel(), root.ravel(), known.ravel()  # flat views
+    mass = _subtree_mass(p, q).ravel()
     diag = np.arange(N) * (N + 1)
     ef[diag] = wf[diag] = q
     knownf[diag] = True
     tr.step(pred_h=chain_pointers(N), root_h=root, e=e, w=w, msk=known)
     for size, (i, ij, left, right) in enumerate(_bst_diagonals(N), start=1):
-        j = i + size
-        wf[ij] = wij = wf[ij - 1] + p[j - 1] + q[j]
+        wf[ij] = wij = mass[ij]
         # cost[a, o]: subtree (i, j) = (i[a], i[a] + size) with root r = i + o
         cost = (ef[left] + ef[right]).reshape(-1, size) + wij[:, None]
         ef[ij] = cost.min(axis=1)
