@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..specs import SPECS, Stage
 from ..trace import Tracer, Trajectory
 from ..validation import InputError, as_adjacency, as_node
 from .graphs import adjacency_mask
@@ -45,48 +46,39 @@ class DfsWalk:
     """The DFS bookkeeping the CLRS DFS family shares, and its hints.
 
     State (numpy arrays, ``[n]``): ``color``, ``pi`` (DFS-tree parent), ``d``, ``f``, ``s_prev``;
-    scalars ``s`` (root), ``u``, ``v``, ``s_last``, ``time``.  :meth:`run` yields one event per
-    reference snapshot; the algorithm updates its own state and calls :meth:`step` exactly once per
-    event, passing its own changed hints.  :meth:`step` adds the walk's hints named in the
-    algorithm's spec (``d``/``f``/``time`` only for timed walks, the tree parent as ``parent_hint``).
+    ``children[u]`` (list of u's tree children, in push order); scalars ``s`` (root), ``u``, ``v``,
+    ``s_last``, ``time``.  :meth:`run` yields one event per reference snapshot; the algorithm updates
+    its own state and calls :meth:`step` exactly once per event with its own changed hints, and
+    :meth:`step` adds the walk's changed hints that the algorithm's spec names (``d``, ``f`` and
+    ``time`` for timed walks, the tree parent under the name ``parent_hint``).
     """
 
     def __init__(self, tr: Tracer, *, timed: bool, parent_hint: str | None = None):
         n = tr.n
-        self.tr, self.n, self.timed = tr, n, timed
+        self.tr, self.n, self.timed, self._parent = tr, n, timed, parent_hint
+        self._with_root = SPECS[tr.name].get("s", (None,))[0] == Stage.HINT
         self.color = np.zeros(n, dtype=np.int64)
         self.pi = np.arange(n)
         self.d = np.zeros(n)
         self.f = np.zeros(n)
         self.s_prev = np.arange(n)
+        self.children: list[list[int]] = [[] for _ in range(n)]
         self.time = 0.0
         self.s = self.u = self.v = self.s_last = 0
         # Python mirrors of what the scans read (numpy scalar access is slow).
         self._color = [WHITE] * n
-        self._pi = list(range(n))
         self._discovered = [False] * n  # d[u] != 0
-        hints = set(tr._lay.hint_names)
-        arrays = {"color": self.color, "s_prev": self.s_prev}
+        self._changed: dict = {"color": self.color, "s_prev": self.s_prev}  # hints for the next step
         if timed:
-            arrays.update(d=self.d, f=self.f)
+            self._changed.update(d=self.d, f=self.f, time=self.time)
         if parent_hint:
-            arrays[parent_hint] = self.pi
-        self._parent = parent_hint
-        self._arrays = arrays
-        self._dirty = set(arrays)
-        self._with_root = "s" in hints
+            self._changed[parent_hint] = self.pi
 
     # -- recording ----------------------------------------------------------------------------
     def step(self, **extra) -> None:
-        """One hint snapshot: the walk's changed hints, its pointers, and the algorithm's ``extra``."""
-        for name in self._dirty:
-            extra[name] = self._arrays[name]
-        self._dirty.clear()
-        if self._with_root:
-            extra["s"] = self.s
-        if self.timed:
-            extra["time"] = self.time
-        self.tr.step(u=self.u, v=self.v, s_last=self.s_last, **extra)
+        """One hint snapshot: the walk's pointers and changed hints, and the algorithm's ``extra``."""
+        self.tr.step(u=self.u, v=self.v, s_last=self.s_last, **self._changed, **extra)
+        self._changed = {}
 
     # -- the walk -----------------------------------------------------------------------------
     def restart(self) -> None:
@@ -94,17 +86,19 @@ class DfsWalk:
         self.color[:] = WHITE
         self._color = [WHITE] * self.n
         self.s_prev[:] = np.arange(self.n)
-        self._dirty.update(("color", "s_prev"))
+        self._changed.update(color=self.color, s_prev=self.s_prev)
 
     def _paint(self, u: int, colour: int) -> None:
-        self.color[u] = colour
-        self._color[u] = colour
-        self._dirty.add("color")
+        self.color[u] = self._color[u] = colour
+        self._changed["color"] = self.color
 
-    def _tick(self, times: np.ndarray, u: int, name: str) -> None:
+    def _tick(self, name: str, u: int) -> None:
+        """Advance the clock and stamp ``u``'s discovery (``d``) or finishing (``f``) time."""
         self.time += TICK
+        times = self.d if name == "d" else self.f
         times[u] = self.time
-        self._dirty.add(name)
+        self._changed[name] = times
+        self._changed["time"] = self.time
 
     def run(self, roots, nbrs: list[list[int]], *, report_seen: bool = False):
         """DFS from each still-white root in ``roots`` over the neighbour lists ``nbrs``; yields events.
@@ -119,6 +113,8 @@ class DfsWalk:
             if colour[s] != WHITE:
                 continue
             self.s = self.u = self.v = self.s_last = s
+            if self._with_root:
+                self._changed["s"] = s
             stack = [s]
             yield START
             while True:
@@ -126,12 +122,12 @@ class DfsWalk:
                 if colour[u] == WHITE or (self.timed and not self._discovered[u]):
                     self._paint(u, GREY)
                     if self.timed:
-                        self._tick(self.d, u, "d")
+                        self._tick("d", u)
                         self._discovered[u] = True
                     yield DISCOVER
                 row, child = nbrs[u], -1
                 if report_seen:
-                    parent = self._pi[u]
+                    parent = stack[-2] if len(stack) > 1 else u
                     for v in row:
                         if colour[v] == WHITE:
                             child = v
@@ -146,13 +142,15 @@ class DfsWalk:
                     resume[u] = k
                     if k < end:
                         child = row[k]
+                changed = self._changed
                 if child >= 0:  # push the child
                     self._paint(child, GREY)
-                    self.pi[child] = self._pi[child] = u
-                    self.s_prev[child] = u  # == s_last
-                    self._dirty.add("s_prev")
+                    self.pi[child] = u
+                    self.children[u].append(child)
+                    self.s_prev[child] = u  # the old top of the stack
+                    changed["s_prev"] = self.s_prev
                     if self._parent:
-                        self._dirty.add(self._parent)
+                        changed[self._parent] = self.pi
                     stack.append(child)
                     self.v = self.s_last = child
                     yield TREE
@@ -160,13 +158,13 @@ class DfsWalk:
                     self.v = n - 1
                     self._paint(u, BLACK)
                     if self.timed:
-                        self._tick(self.f, u, "f")
+                        self._tick("f", u)
                     yield FINISH
                     if len(stack) == 1:
                         break
                     stack.pop()
                     self.s_prev[u] = u
-                    self._dirty.add("s_prev")
+                    self._changed["s_prev"] = self.s_prev
                     self.s_last = stack[-1]
                 self.u = self.s_last
 
@@ -216,10 +214,10 @@ def topological_sort(A) -> Trajectory:
     """Topological sort (CLRS 22.4): a DFS over all roots; each finished vertex goes to the front.
 
     ``topo`` links the order as a list: ``topo_head`` is the first vertex, ``topo[x]`` the one after
-    ``x`` and the last vertex points to itself.  As in the reference, a finished vertex is linked to
-    the current head only once the head is black (the initial head is vertex 0, so vertices
-    finishing while 0 is still grey are not linked: they end the list and point to themselves).
-    Unlike the reference, a graph with a directed cycle is rejected (InputError).
+    ``x`` and the last vertex (the first to finish) points to itself.  As in the reference the head
+    starts at vertex 0 and a finishing vertex is linked to the head only if the head is black, which
+    leaves the first vertex to finish unlinked.  Unlike the reference, a graph with a directed cycle
+    (or a self-loop) is rejected with an InputError.
     """
     A = as_adjacency("topological_sort", A)
     n = A.shape[0]
@@ -257,7 +255,7 @@ def articulation_points(A) -> Trajectory:
     tr = Tracer("articulation_points", n)
     tr.input(A=A, adj=adjacency_mask(A))
     walk = DfsWalk(tr, timed=True, parent_hint="pi_h")
-    d, pi = walk.d, walk.pi
+    d = walk.d
     low, child_cnt, is_cut = np.zeros(n), np.zeros(n), np.zeros(n)
     for event in walk.run(range(n), neighbours(A != 0), report_seen=True):
         u = walk.u
@@ -273,11 +271,10 @@ def articulation_points(A) -> Trajectory:
             low[u] = min(low[u], d[walk.v])
             walk.step(low=low)
         else:  # FINISH
-            children = np.flatnonzero(pi == u)
-            children = children[children != u]
-            if children.size:
+            children = walk.children[u]
+            if children:
                 low[u] = min(low[u], low[children].min())
-            root = pi[u] == u
+            root = walk.s == u
             if (not root and np.any(low[children] >= d[u])) or (root and child_cnt[u] > TICK):
                 is_cut[u] = 1
             walk.step(low=low, is_cut_h=is_cut)
@@ -298,7 +295,7 @@ def bridges(A) -> Trajectory:
     tr = Tracer("bridges", n)
     tr.input(A=A, adj=adjacency_mask(A))
     walk = DfsWalk(tr, timed=True, parent_hint="pi_h")
-    d, pi = walk.d, walk.pi
+    d = walk.d
     low, is_bridge = np.zeros(n), np.zeros((n, n))
     for event in walk.run(range(n), neighbours(A != 0), report_seen=True):
         u = walk.u
@@ -313,8 +310,7 @@ def bridges(A) -> Trajectory:
         elif event == TREE:
             walk.step()
         else:  # FINISH
-            children = np.flatnonzero(pi == u)
-            children = children[children != u]
+            children = np.array(walk.children[u], dtype=np.int64)
             if children.size:
                 low[u] = min(low[u], low[children].min())
                 cut = children[low[children] > d[u]]
