@@ -274,6 +274,15 @@ def test_bellman_ford_keeps_its_parent_on_equal_offers():
     np.testing.assert_array_equal(t.outputs["pi"], [2, 2, 2])  # the equal offer of 0 is not taken
 
 
+def test_bellman_ford_continues_when_only_new_nodes_are_reached():
+    A = np.zeros((4, 4))
+    A[0, 1], A[1, 2], A[2, 3] = 1.0, -1.0, 1.0  # node 2 is first reached at distance exactly 0
+    t = nar.execute("bellman_ford", A=A, s=0)
+    np.testing.assert_array_equal(t.outputs["pi"], [0, 0, 1, 2])  # the reference stops with pi[3] = 3
+    np.testing.assert_array_equal(t.hints["d"][-1], [0, 1, 0, 1])
+    np.testing.assert_array_equal(t.hints["msk"][-1], [1, 1, 1, 1])
+
+
 def test_shortest_paths_tiny_graphs_and_zero_entries():
     for name in ("dijkstra", "bellman_ford"):
         for A in (np.zeros((1, 1)), np.array([[0.5]])):

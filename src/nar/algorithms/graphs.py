@@ -232,10 +232,16 @@ def bellman_ford(A, s) -> Trajectory:
     Each round relaxes every edge out of the nodes reached before the round (``msk``) using the
     distances from before the round: a node not reached yet takes its first offer, a reached one a
     strictly smaller offer; among equal best offers the smallest ``u`` wins.  One snapshot before
-    every round; it stops after the first round that leaves ``d`` unchanged (T <= n).  Unreached
-    nodes keep ``d`` 0 and point at themselves.  ``A`` may be directed with negative weights; a
-    negative cycle reachable from ``s`` (in an undirected graph: any reachable negative edge) raises
+    every round; it stops after the first round that changes nothing (T <= n).  Unreached nodes
+    keep ``d`` 0 and point at themselves.  ``A`` may be directed with negative weights; a negative
+    cycle reachable from ``s`` (in an undirected graph: any reachable negative edge) raises
     :class:`nar.InputError`, where the reference loops forever.
+
+    Difference from the reference (a fixed defect): the reference stops when ``d`` is unchanged,
+    so a round that only reaches new nodes at distance exactly 0 (possible with negative weights:
+    0 -> 1 -> 2 with weights 1, -1) ends the search early and leaves nodes beyond them unreached;
+    here a round that extends ``msk`` also continues.  With positive weights (every CLRS sampler)
+    a newly reached node always changes ``d``, so the trajectories are the reference's.
     """
     A = as_adjacency("bellman_ford", A)
     _check_weights("bellman_ford", A)
@@ -258,10 +264,10 @@ def bellman_ford(A, s) -> Trajectory:
         take = offered & (~msk | (best < d))
         new_d = np.where(take, best, d)
         pi = np.where(take, best_u, pi)
-        msk = msk | offered
-        if np.array_equal(new_d, d):
+        new_msk = msk | offered
+        if np.array_equal(new_d, d) and np.array_equal(new_msk, msk):
             break
-        d = new_d
+        d, msk = new_d, new_msk
     else:
         raise InputError("bellman_ford: A has a negative-weight cycle reachable from s (in an "
                          "undirected graph every negative edge is one); shortest paths are undefined")
