@@ -1,4 +1,4 @@
-"""CLRS-30 searching algorithms (CLRS ch. 9, 27.3), traced with :class:`nar.trace.Tracer`.
+"""CLRS-30 searching algorithms (CLRS3 ch. 9, 27.3), traced with :class:`nar.trace.Tracer`.
 
 ``pred_h`` is the constant list order of the input (CLRS turns it into a ``pred`` input for minimum
 and binary_search).  Reference: ``clrs/_src/algorithms/searching.py``.
@@ -35,7 +35,7 @@ def minimum(A) -> Trajectory:
 @register("binary_search", "searching")
 def binary_search(x, A) -> Trajectory:
     """Binary search for ``x`` in the sorted array ``A``: BINARY-SEARCH(x, T, p, r) of CLRS3 27.3
-    (CLRS4 26.3), the smallest ``q`` with ``x <= A[q]`` (the first of equal keys, as
+    (multithreaded merge sort), the smallest ``q`` with ``x <= A[q]`` (the first of equal keys, as
     ``bisect.bisect_left``).  Hints ``low``, ``high`` and ``mid = (low + high) // 2`` (the next slot
     to compare) after each halving; the first snapshot is the initial state.
 

@@ -54,6 +54,15 @@ class ArrayOrder:
                 pred[pos[k]] = pos[k - 1] if k else pos[0]
         return True
 
+    def move(self, a: int, b: int) -> None:
+        """Move the element in slot ``a`` to slot ``b < a``, shifting slots ``b..a-1`` right."""
+        key, pos, pred, n = self.key, self.pos, self.pred, self.n
+        key.insert(b, key.pop(a))
+        pos.insert(b, pos.pop(a))
+        for k in (b, b + 1, a + 1):  # only these slots got a new left neighbour
+            if k < n:
+                pred[pos[k]] = pos[k - 1] if k else pos[0]
+
 
 def lomuto_partition(order: ArrayOrder, p: int, r: int):
     """CLRS PARTITION of slots ``p..r`` around the pivot ``key[r]`` (``<=`` goes left).
@@ -83,19 +92,21 @@ def insertion_sort(A) -> Trajectory:
     n = A.shape[0]
     tr = Tracer("insertion_sort", n)
     tr.input(key=A)
-    key = A.tolist()
-    pos = list(range(n))  # pos[k] = original index of the element at array slot k
-    tr.step(pred_h=identity_pointers(n), i=0, j=0)
+    order = ArrayOrder(A)
+    key, pos, pred = order.key, order.pos, order.pred
+    tr.step(pred_h=pred, i=0, j=0)
     for j in range(1, n):
         kj = key[j]
         i = j - 1
         while i >= 0 and key[i] > kj:
             i -= 1
-        displaced = pos[i + 1]  # == j when nothing moved
-        key.insert(i + 1, key.pop(j))
-        pos.insert(i + 1, pos.pop(j))
-        tr.step(pred_h=order_pointers(np.array(pos)), i=displaced, j=j)
-    tr.output(pred=order_pointers(np.array(pos)))
+        displaced = pos[i + 1]  # == j when nothing moves
+        if i + 1 < j:
+            order.move(j, i + 1)
+            tr.step(pred_h=pred, i=displaced, j=j)
+        else:
+            tr.step(i=displaced, j=j)
+    tr.output(pred=pred)
     return tr.finish()
 
 
