@@ -104,3 +104,15 @@ def test_random_pos_is_sorted_uniform():
     pos = t.inputs["pos"]
     assert np.all(np.diff(pos) >= 0) and pos.min() >= 0 and pos.max() <= 1
     assert not np.allclose(pos, np.arange(16) / 16)
+
+
+def test_one_hot_returns_fresh_arrays():
+    a = one_hot(2, 4)
+    a[0] = 7.0  # must not corrupt the cached identity
+    np.testing.assert_array_equal(one_hot(2, 4), [0, 0, 1, 0])
+    np.testing.assert_array_equal(one_hot([[1], [0]], 2), [[[0, 1]], [[1, 0]]])
+
+
+def test_undirected_weighted_sampler_rejects_negative_low():
+    with pytest.raises(ValueError, match="low must be >= 0"):
+        nar.sample("dijkstra", n=4, low=-1.0)

@@ -49,6 +49,9 @@ def er_graph(rng: Rng, n: int, p: float, *, directed: bool, acyclic: bool = Fals
         perm = rng.permutation(n)
         mat = mat[perm][:, perm]
     if weighted:
+        if not directed and low < 0:
+            raise InputError(f"sampler option low must be >= 0 for undirected weighted graphs "
+                             f"(weights are sqrt(u_ij * u_ji + 1e-3)), got {low}")
         w = rng.uniform(low, high, size=(n, n))
         if not directed:
             w = np.sqrt(w * w.T + 1e-3)

@@ -91,6 +91,8 @@ class _Layout:
             return to_index
         if kind == "cat":
             def to_classes(value):
+                if ndim == 0 and isinstance(value, (int, np.integer)):
+                    return np.int64(value)
                 ids = np.ndim(value) == ndim
                 return np.array(value, dtype=np.int64 if ids else np.float32)
             return to_classes
@@ -183,7 +185,7 @@ class Tracer:
             if lay.kind[k] == "idx":
                 hints[k] = one_hot(seq, self.n)
             else:
-                hints[k] = self._expand(k, np.stack(seq))
+                hints[k] = self._expand(k, np.array(seq))
         missing = [k for k in lay.inputs if k not in self._inputs] + \
                   [k for k in lay.outputs if k not in self._outputs]
         if missing:

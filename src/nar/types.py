@@ -43,12 +43,16 @@ def dtype_of(type_: Type) -> np.dtype:
     return np.dtype(np.int64) if type_ in POINTER_TYPES else np.dtype(np.float32)
 
 
+_EYES: dict[int, np.ndarray] = {}
+
+
 def one_hot(indices, size: int) -> np.ndarray:
     """``float32`` one-hot of integer ``indices`` (any shape) over ``size`` classes, vectorised."""
-    idx = np.asarray(indices, dtype=np.int64)
-    out = np.zeros(idx.shape + (size,), dtype=np.float32)
-    np.put_along_axis(out, idx[..., None], 1.0, axis=-1)
-    return out
+    eye = _EYES.get(size)
+    if eye is None:
+        eye = _EYES[size] = np.eye(size, dtype=np.float32)
+        eye.flags.writeable = False
+    return np.take(eye, indices, axis=0)  # always a fresh array, never a view of the cache
 
 
 def check_value(name: str, probe: Probe, value: np.ndarray, n: int, *, timed: bool) -> None:
