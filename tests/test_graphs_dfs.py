@@ -306,3 +306,16 @@ def test_networkx_graph_input():
     G = nx.path_graph(4)
     t = nar.execute("articulation_points", A=G)
     assert t.outputs["is_cut"].tolist() == [0, 1, 1, 0]
+
+
+def test_acyclicity_check_on_long_paths_and_cycles():
+    rng = np.random.default_rng(9)
+    for n in (2, 5, 17, 64):
+        perm = rng.permutation(n)
+        path = np.zeros((n, n))
+        path[perm[:-1], perm[1:]] = 1  # a Hamiltonian path: the longest possible
+        assert g.topological_sort(path).n == n
+        cycle = path.copy()
+        cycle[perm[-1], perm[0]] = 1  # close it: one cycle through every vertex
+        with pytest.raises(InputError, match="directed acyclic"):
+            g.topological_sort(cycle)

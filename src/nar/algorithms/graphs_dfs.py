@@ -183,10 +183,12 @@ def _undirected(algorithm: str, A) -> np.ndarray:
 
 def _acyclic(algorithm: str, A: np.ndarray) -> None:
     """Raise unless the directed graph ``A != 0`` has no cycle (self-loops count): ``A^m == 0``, m >= n."""
-    reach = (A != 0).astype(np.float64)
+    walks = (A != 0).astype(np.float32)  # walks[i, j]: a walk of length 2^k from i to j (k = 0, 1, ...)
     for _ in range(int(np.ceil(np.log2(A.shape[0])))):
-        reach = ((reach @ reach) > 0).astype(np.float64)
-    if reach.any():
+        if not walks.any():
+            return
+        walks = np.minimum(walks @ walks, 1.0)
+    if walks.any():
         raise InputError(f"{algorithm}: A must be a directed acyclic graph, but it has a directed "
                          "cycle (a self-loop A[i, i] != 0 counts as one)")
 
@@ -342,9 +344,13 @@ def strongly_connected_components(A) -> Trajectory:
             walk.step()
     walk.restart()
     for event in walk.run(np.argsort(-walk.f).tolist(), neighbours(A.T != 0)):
-        if event != START:  # the reference labels u when it expands it, before the snapshot
+        if event == START:
+            walk.step(phase=1)
+        elif scc_id[walk.u] != walk.s:  # the reference labels u as it expands it, before the snapshot
             scc_id[walk.u] = walk.s
-        walk.step(scc_id_h=scc_id, phase=1)
+            walk.step(scc_id_h=scc_id)
+        else:
+            walk.step()
     tr.output(scc_id=scc_id)
     return tr.finish()
 
