@@ -116,3 +116,10 @@ def test_one_hot_returns_fresh_arrays():
 def test_undirected_weighted_sampler_rejects_negative_low():
     with pytest.raises(ValueError, match="low must be >= 0"):
         nar.sample("dijkstra", n=4, low=-1.0)
+
+
+def test_values_beyond_float32_are_rejected():
+    with pytest.raises(ValueError, match="float32"):
+        nar.execute("insertion_sort", A=[1e39, 0.0])
+    with pytest.raises(ValueError, match="float32"):
+        nar.execute("bfs", A=np.full((2, 2), 1e300), s=0)

@@ -8,6 +8,14 @@ class InputError(ValueError):
     """A raw input to an algorithm or sampler was not acceptable."""
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # probes are stored as float32
+
+
+def _check_range(algorithm: str, arg: str, arr: np.ndarray) -> None:
+    if arr.size and np.abs(arr).max() > FLOAT32_MAX:
+        raise InputError(f"{algorithm}: {arg} must fit in float32 (|value| <= {FLOAT32_MAX:.3g})")
+
+
 def as_vector(algorithm: str, arg: str, value, *, min_len: int = 1, integer: bool = False,
               low: float | None = None, high: float | None = None) -> np.ndarray:
     """A finite 1-D array of length >= ``min_len`` (integers if ``integer``), optionally bounded."""
@@ -20,6 +28,7 @@ def as_vector(algorithm: str, arg: str, value, *, min_len: int = 1, integer: boo
         raise InputError(f"{algorithm}: {arg} must be numeric, got dtype {arr.dtype}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise InputError(f"{algorithm}: {arg} must be finite (no NaN or inf)")
+    _check_range(algorithm, arg, arr)
     if integer:
         if arr.dtype.kind == "f":
             if not np.all(arr == np.round(arr)):
@@ -57,6 +66,7 @@ def as_adjacency(algorithm: str, A, *, nonnegative: bool = False, symmetric: boo
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{algorithm}: A must be finite (no NaN or inf); absent edges are 0")
+    _check_range(algorithm, "A", arr)
     if nonnegative and arr.min() < 0:
         raise InputError(f"{algorithm}: A must have non-negative weights, got min {arr.min()}")
     if symmetric and not np.array_equal(arr, arr.T):
