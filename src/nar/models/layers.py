@@ -1,0 +1,131 @@
+"""Small building blocks shared by encoders, decoders and processors.
+
+* :func:`linear` -- an ``nn.Linear`` initialised as Haiku does (CLRS is written in Haiku): weights from a
+  truncated normal with std ``1/sqrt(fan_in)`` ("LeCun"), biases zero.  Ibarz et al. (2022) keep this
+  default everywhere except the encoders of scalar hints (see :mod:`nar.models.probe_types`).
+* :class:`EdgeFeatures` -- edge latents kept *factored*.  Every CLRS edge encoder is a linear map of a
+  few raw channels, so the summed edge embedding is ``e = X @ W + b`` with ``X [B, N, N, F]`` and small
+  ``F``.  Any linear layer applied to ``e`` is then ``X @ (W @ L^T) + (b @ L^T + l)``: mathematically the
+  same model, without ever materialising (or multiplying) the ``[B, N, N, H]`` tensor.
+* :func:`masked_max` / :func:`masked_mean` -- reductions that ignore padded entries.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+BIG = 1e9  # finite "minus infinity" for masked logits: no NaN even when a whole row is masked
+_TRUNC = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
+
+
+def trunc_normal_(tensor: Tensor, std: float) -> Tensor:
+    """Truncated normal at +-2 sd, rescaled so that the resulting std is ``std`` (as Haiku)."""
+    s = std / _TRUNC
+    return nn.init.trunc_normal_(tensor, mean=0.0, std=s, a=-2 * s, b=2 * s)
+
+
+def linear(fan_in: int, fan_out: int, *, bias: bool = True, std: float | None = None,
+           bias_init: float = 0.0) -> nn.Linear:
+    """``nn.Linear`` with Haiku's default init (or weight std ``std``); bias filled with ``bias_init``."""
+    layer = nn.Linear(fan_in, fan_out, bias=bias)
+    with torch.no_grad():
+        trunc_normal_(layer.weight, std if std is not None else 1.0 / math.sqrt(max(fan_in, 1)))
+        if bias:
+            layer.bias.fill_(bias_init)
+    return layer
+
+
+class _MaxOver(torch.autograd.Function):
+    """``amax`` over one dim with a cheap backward (gradient to the maxima; ties share it fully).
+
+    ``Tensor.max(dim)`` computes indices and is ~15x slower than ``amax`` on CPU; ``amax``'s own
+    backward divides by the tie count with several extra passes.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, dim: int) -> Tensor:
+        out = x.amax(dim)
+        ctx.save_for_backward(x, out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, out = ctx.saved_tensors
+        return torch.where(x == out.unsqueeze(ctx.dim), grad.unsqueeze(ctx.dim), 0.0), None
+
+
+def max_over(x: Tensor, dim: int) -> Tensor:
+    """Max of ``x`` over ``dim`` (differentiable, fast on CPU)."""
+    return _MaxOver.apply(x, dim) if x.requires_grad else x.amax(dim)
+
+
+def masked_max(x: Tensor, mask: Tensor, dim: int) -> Tensor:
+    """Max of ``x`` over ``dim`` where ``mask`` (broadcastable to ``x``) is true; 0 if nothing is."""
+    if bool(mask.all()):  # nothing padded: plain max
+        return max_over(x, dim)
+    out = max_over(x.masked_fill(~mask, -BIG), dim)
+    return out.masked_fill(~mask.any(dim=dim), 0.0)
+
+
+def masked_mean(x: Tensor, mask: Tensor, dim: int) -> Tensor:
+    """Mean of ``x`` over ``dim`` counting only entries where ``mask`` is true (0 if none)."""
+    m = mask.to(x.dtype)
+    return (x * m).sum(dim) / m.sum(dim).clamp_min(1.0)
+
+
+class EdgeFeatures:
+    """Edge latents ``e = X @ W + b`` (factored), optionally followed by a dense block ``D``.
+
+    ``x [B, N, N, F]`` raw channels, ``weight [F, H]``, ``bias [H]``; ``dense [B, N, N, D]`` or None.
+    The full latent of edge (i, j) is ``concat(x_ij @ W + b, dense_ij)`` of size ``H + D``.
+    """
+
+    __slots__ = ("x", "weight", "bias", "dense")
+
+    def __init__(self, x: Tensor, weight: Tensor, bias: Tensor, dense: Tensor | None = None):
+        self.x, self.weight, self.bias, self.dense = x, weight, bias, dense
+
+    @property
+    def dim(self) -> int:
+        return self.weight.shape[1] + (0 if self.dense is None else self.dense.shape[-1])
+
+    def with_dense(self, dense: Tensor | None) -> "EdgeFeatures":
+        return EdgeFeatures(self.x, self.weight, self.bias, dense)
+
+    def project(self, layer: nn.Linear) -> Tensor:
+        """``layer`` applied to every edge latent: ``[B, N, N, layer.out_features]``."""
+        return self.project_weights(layer.weight, layer.bias)
+
+    def project_weights(self, w: Tensor, b: Tensor | None = None) -> Tensor:
+        """``e @ w.T + b`` for ``w [out, H + D]`` without materialising ``e``."""
+        h = self.weight.shape[1]
+        if w.shape[1] != self.dim:
+            raise ValueError(f"layer expects {w.shape[1]} edge features, the latents have {self.dim}")
+        wf = w[:, :h]
+        const = self.bias @ wf.t()
+        if b is not None:
+            const = const + b
+        y = F.linear(self.x, wf @ self.weight.t(), const)
+        if self.dense is not None:
+            y = y + F.linear(self.dense, w[:, h:])
+        return y
+
+    def transpose(self) -> "EdgeFeatures":
+        """Latents of the reversed edges: ``e'_ij = e_ji``."""
+        d = None if self.dense is None else self.dense.transpose(1, 2)
+        return EdgeFeatures(self.x.transpose(1, 2), self.weight, self.bias, d)
+
+    def diagonal(self) -> "EdgeFeatures":
+        """The self-edges (i, i) as a ``[B, N, 1, ...]`` EdgeFeatures (for self-loop-only processors)."""
+        x = torch.diagonal(self.x, dim1=1, dim2=2).movedim(-1, 1).unsqueeze(2)
+        d = None if self.dense is None else torch.diagonal(self.dense, dim1=1, dim2=2).movedim(-1, 1).unsqueeze(2)
+        return EdgeFeatures(x, self.weight, self.bias, d)
+
+    def materialise(self) -> Tensor:
+        """The dense ``[B, N, N, H + D]`` latents (tests, debugging)."""
+        e = self.x @ self.weight + self.bias
+        return e if self.dense is None else torch.cat([e, self.dense], dim=-1)
