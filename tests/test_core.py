@@ -123,3 +123,26 @@ def test_values_beyond_float32_are_rejected():
         nar.execute("insertion_sort", A=[1e39, 0.0])
     with pytest.raises(ValueError, match="float32"):
         nar.execute("bfs", A=np.full((2, 2), 1e300), s=0)
+
+
+def test_community_graph_has_no_cycle_across_communities():
+    import networkx as nx
+
+    from nar.samplers import community_graph
+
+    rng = np.random.default_rng(0)
+    for n in (4, 7, 13, 16, 33):
+        A = community_graph(rng, n, k=4, p=0.5, eps=0.2)
+        # every SCC lies inside one community, and communities hold n//4 nodes (the last the rest)
+        g = nx.DiGraph(A)
+        assert max(len(c) for c in nx.strongly_connected_components(g)) <= n - 3 * (n // 4)
+    with pytest.raises(ValueError, match="communities"):
+        community_graph(rng, 3, k=4)
+    assert nar.sample("strongly_connected_components", n=2)[0].n == 2
+
+
+def test_matcher_embeds_the_needle_in_the_haystack():
+    for t in nar.sample("naive_string_matcher", n=20, count=20, seed=1):
+        text_len = int((t.inputs["string"] == 0).sum())
+        assert 20 - text_len == 4  # needle n//5
+        assert t.outputs["match"].sum() == 1

@@ -60,13 +60,21 @@ def er_graph(rng: Rng, n: int, p: float, *, directed: bool, acyclic: bool = Fals
 
 
 def community_graph(rng: Rng, n: int, *, k: int = 4, p: float = 0.5, eps: float = 0.01) -> np.ndarray:
-    """Directed graph of ``k`` communities (contiguous blocks of near-equal size): ER(p) inside,
-    ER(eps) from a community to later ones only (no back edges), then a random node permutation."""
-    block = np.minimum(np.arange(n) * k // max(n, 1), k - 1)
-    same = block[:, None] == block[None, :]
-    forward = block[:, None] < block[None, :]
-    coins = rng.random((n, n))
-    mat = ((same & (coins < p)) | (forward & (coins < eps))).astype(np.float64)
+    """CLRS's perturbed k-community digraph: blocks of n//k nodes (the last takes the rest), each a
+    directed ER(p) graph; then every entry is toggled with probability eps, except from a community
+    to an earlier one (so no cycle crosses communities); then a random node permutation."""
+    if k > n:
+        raise InputError(f"community graph: k={k} communities need n >= k nodes, got n={n}")
+    bounds = [i * (n // k) for i in range(k)] + [n]
+    block = np.zeros(n, dtype=np.int64)
+    for i in range(k):
+        block[bounds[i]:bounds[i + 1]] = i
+    mat = np.zeros((n, n))
+    for i in range(k):
+        lo, hi = bounds[i], bounds[i + 1]
+        mat[lo:hi, lo:hi] = rng.random((hi - lo, hi - lo)) < p
+    toggle = (rng.random((n, n)) < eps) & (block[:, None] <= block[None, :])
+    mat = np.where(toggle, 1.0 - mat, mat)
     perm = rng.permutation(n)
     return mat[perm][:, perm]
 
@@ -88,9 +96,9 @@ def _segments_cross(xs, ys) -> bool:
     return (d1 * d2 <= 0) and (d3 * d4 <= 0)
 
 
-def points_in_disk(rng: Rng, n: int, radius: float = 2.0, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points uniform in a disk, redrawn while any three are collinear (|cross| < tol)."""
-    while True:
+def points_in_disk(rng: Rng, n: int, radius: float = 2.0, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points uniform in a disk, redrawn while any three are collinear (|cross| < tol), as CLRS."""
+    for _ in range(1000):
         r = radius * np.sqrt(rng.random(n))
         t = 2 * np.pi * rng.random(n)
         xs, ys = r * np.cos(t), r * np.sin(t)
@@ -104,6 +112,7 @@ def points_in_disk(rng: Rng, n: int, radius: float = 2.0, tol: float = 1e-9) -> 
             & (iu[None, :, None] != iu[None, None, :])
         if not np.any(distinct & (np.abs(cross) < tol)):
             return xs, ys
+    raise InputError(f"could not draw {n} points without collinear triples in 1000 attempts")
 
 
 # ----------------------------------------------------------------------------- CLRS defaults
@@ -157,7 +166,10 @@ def _graph(directed, acyclic=False, weighted=False, p_default=0.5, source=False)
 
 
 def scc(rng: Rng, n: int, *, k: int = 4, p=0.5, eps: float = 0.01) -> dict:
-    return {"A": community_graph(rng, n, k=k, p=draw_p(rng, p), eps=eps)}
+    """CLRS SccSampler; below n = k nodes (where CLRS fails) it uses n communities of one node."""
+    if k < 1:
+        raise InputError(f"sampler option k must be >= 1, got {k}")
+    return {"A": community_graph(rng, n, k=min(k, n), p=draw_p(rng, p), eps=eps)}
 
 
 def matcher(rng: Rng, n: int, *, length_needle: int | None = None, chars: int = 4) -> dict:
@@ -165,7 +177,7 @@ def matcher(rng: Rng, n: int, *, length_needle: int | None = None, chars: int = 
     a haystack of length n - needle, so the nodes number n in all."""
     _need(n, 2, "string matchers")
     if length_needle is None:
-        m = max(1, n // 5)
+        m = 1 if n < 5 else n // 5
     elif length_needle < 0:
         m = int(rng.integers(1, -length_needle + 1))
     else:
@@ -173,7 +185,9 @@ def matcher(rng: Rng, n: int, *, length_needle: int | None = None, chars: int = 
     m = max(1, min(m, n // 2))  # the needle must fit in the haystack
     needle = random_string(rng, m, chars)
     hay = random_string(rng, n - m, chars)
-    at = int(rng.integers(n - 2 * m + 1))
+    # CLRS draws the start from [0, len(hay) - m), so the needle never ends the haystack; we allow
+    # the last start only when there is no other (n = 2, 3), where CLRS fails.
+    at = int(rng.integers(max(1, (n - m) - m)))
     hay[at:at + m] = needle
     return {"T": hay, "P": needle}
 
