@@ -379,16 +379,42 @@ def test_failure_mid_generation_leaves_nothing(tmp_path, small_chunks, monkeypat
     assert after == before  # no partial train file, no temp file, manifest unchanged
 
 
+class _FailingFile:
+    """A file whose third write raises, as a full disk would."""
+
+    def __init__(self, f):
+        self.f, self.writes = f, 0
+
+    def write(self, data):
+        self.writes += 1
+        if self.writes == 3:
+            raise OSError("disk full")
+        return self.f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
 def test_failure_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "x.safetensors"
     save_trajectories(path, nar.sample("bfs", 4, 2, seed=0))
     old = path.read_bytes()
+    monkeypatch.setattr(store, "open", lambda *a, **k: _FailingFile(open(*a, **k)), raising=False)
+    with pytest.raises(OSError, match="disk full"):  # header and one tensor written, then failure
+        save_trajectories(path, nar.sample("bfs", 4, 2, seed=1))
+    monkeypatch.undo()
 
     def fail(*_):
-        raise OSError("disk full")
+        raise OSError("fsync failed")
 
-    monkeypatch.setattr(store.os, "fsync", fail)  # after the bytes went to the temp file
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(store.os, "fsync", fail)  # after every byte went to the temp file
+    with pytest.raises(OSError, match="fsync failed"):
         save_trajectories(path, nar.sample("bfs", 4, 2, seed=1))
     assert path.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["x.safetensors"]

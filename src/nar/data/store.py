@@ -70,6 +70,8 @@ def _codec(t: Type) -> str:
 def _encode(codec: str, value: np.ndarray, what: str) -> np.ndarray:
     """Compact little-endian encoding of one value; raises if it would not decode to ``value``."""
     if codec == "pointer":
+        if value.dtype.kind not in "iu":
+            raise ValueError(f"{what}: pointer values must be integers, got dtype {value.dtype}")
         if value.size and (value.min() < 0 or value.max() > np.iinfo(np.int32).max):
             raise ValueError(f"{what}: pointer values outside [0, 2^31)")
         return value.astype("<i4")
@@ -124,7 +126,8 @@ def _header(tensors: list[tuple[str, np.dtype, int]], meta: dict) -> bytes:
 
 
 def atomic_write(path: Path, write: Callable) -> str:
-    """Call ``write(f)`` on a temp file next to ``path``, then rename it to ``path``.
+    """Call ``write(put)`` (``put(bytes)`` appends to a temp file next to ``path``), then rename
+    the temp file to ``path``.
 
     Returns the sha256 of the bytes written.  On any failure (an exception, Ctrl-C) the temp file
     is removed and ``path`` is left as it was.
