@@ -89,7 +89,7 @@ def test_bridges_match_networkx():
     for rng, n, p in draws(4):
         A = undirected(rng, n, p)
         t = g.bridges(A)
-        expected = np.zeros((n, n))
+        expected = np.where((A == 0) & ~np.eye(n, dtype=bool), -1.0, 0.0)  # non-edges masked
         for i, j in nx.bridges(digraph(A).to_undirected()):
             expected[i, j] = expected[j, i] = 1
         np.testing.assert_array_equal(t.outputs["is_bridge"], expected)
@@ -197,7 +197,8 @@ def test_bridges_hints_by_hand():
     assert t.hints["is_bridge_h"][:, 1, 2].tolist() == bridge_12
     assert t.hints["is_bridge_h"][:, 2, 1].tolist() == bridge_12
     assert t.hints["is_bridge_h"][:, 0, 1].tolist() == bridge_01
-    assert t.outputs["is_bridge"].tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
+    assert t.hints["is_bridge_h"][:, 0, 2].tolist() == [-1] * 11  # a non-edge stays masked
+    assert t.outputs["is_bridge"].tolist() == [[0, 1, -1], [1, 0, 1], [-1, 1, 0]]
 
 
 def test_scc_hints_by_hand():
@@ -237,7 +238,7 @@ EMPTY_OUTPUT = {  # on 4 isolated vertices
     "dfs": ("pi", [0, 1, 2, 3]),
     "topological_sort": ("topo", [0, 0, 1, 2]),  # order 3, 2, 1, 0
     "articulation_points": ("is_cut", [0, 0, 0, 0]),
-    "bridges": ("is_bridge", np.zeros((4, 4)).tolist()),
+    "bridges": ("is_bridge", (-1 + np.eye(4)).tolist()),  # all non-edges masked
     "strongly_connected_components": ("scc_id", [0, 1, 2, 3]),
 }
 

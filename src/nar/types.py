@@ -7,7 +7,8 @@ time axis ``[T, ...]``).  ``loc`` is ``[n]`` for node, ``[n, n]`` for edge and `
 type                       dtype      value
 =========================  =========  ===================================================================
 scalar                     float32    ``loc``, any finite real
-mask                       float32    ``loc``, entries in {0, 1}
+mask                       float32    ``loc``, entries in {0, 1}, or -1 for a *masked* entry that is
+                                      never scored nor trained on (CLRS: non-edges of ``is_bridge``)
 mask_one                   float32    ``loc``, one-hot over nodes (exactly one 1)
 categorical                float32    ``loc + [C]``, one-hot over C classes; a row may instead be
                                       all zeros except a -1 in the last class: a *masked* cell that
@@ -78,8 +79,8 @@ def check_value(name: str, probe: Probe, value: np.ndarray, n: int, *, timed: bo
         if not np.all(np.isfinite(value)):
             raise ValueError(f"scalar probe {name!r} holds non-finite values")
     elif t == Type.MASK:
-        if not np.all((value == 0) | (value == 1)):
-            raise ValueError(f"mask probe {name!r} holds values outside {{0, 1}}")
+        if not np.all((value == 0) | (value == 1) | (value == -1)):
+            raise ValueError(f"mask probe {name!r} holds values outside {{0, 1}} (and -1 = masked)")
     elif t == Type.MASK_ONE:
         if not (np.all((value == 0) | (value == 1)) and np.all(value.sum(-1) == 1)):
             raise ValueError(f"mask_one probe {name!r} is not one-hot over nodes")

@@ -289,8 +289,8 @@ def bridges(A) -> Trajectory:
     """Bridges of an undirected graph (CLRS problem 22-2) by DFS low-points: the tree edge
     ``(u, c)`` is a bridge when ``low[c] > d[u]``; ``low`` evolves as in :func:`articulation_points`.
 
-    Deviation: CLRS marks non-edges of ``is_bridge`` / ``is_bridge_h`` as masked (-1); here they are
-    0, since a ``mask`` probe holds {0, 1} (edges and the diagonal are 0 in both).
+    As in CLRS, non-edges of ``is_bridge`` / ``is_bridge_h`` are masked (-1: never scored nor
+    trained on); edges and the diagonal hold {0, 1}.
     """
     A = _undirected("bridges", A)
     n = A.shape[0]
@@ -298,7 +298,8 @@ def bridges(A) -> Trajectory:
     tr.input(A=A, adj=adjacency_mask(A))
     walk = DfsWalk(tr, timed=True, parent_hint="pi_h")
     d = walk.d
-    low, is_bridge = np.zeros(n), np.zeros((n, n))
+    low = np.zeros(n)
+    is_bridge = np.where((A == 0) & ~np.eye(n, dtype=bool), -1.0, 0.0)
     for event in walk.run(range(n), neighbours(A != 0), report_seen=True):
         u = walk.u
         if event == START:
