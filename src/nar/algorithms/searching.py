@@ -90,15 +90,19 @@ def quickselect(A) -> Trajectory:
     pos, pred = order.pos, order.pred
     p, r, rank = 0, n - 1, n // 2
     while True:
-        # the first snapshot of every partition carries the (new) target and the order
-        hints = {"pred_h": pred, "target": rank / n}
+        new, last_i1 = True, -1  # a new partition: other slots p and r, a new target
         for i1, j, changed in lomuto_partition(order, p, r):
             final = j == r
-            if changed:
-                hints["pred_h"] = pred
-            tr.step(p=pos[p], r=pos[r], i=pos[i1], j=pos[j], i_rank=(i1 - p if final else i1) / n,
-                    pivot=pos[i1] if final else pos[r], **hints)
-            hints = {}
+            hints = {"i": pos[i1], "j": pos[j]}
+            if new or changed or final:  # elements change slots only together with pred_h
+                hints.update(pred_h=pred, p=pos[p], r=pos[r], pivot=pos[i1] if final else pos[r])
+            if new or final or i1 != last_i1:
+                hints["i_rank"] = (i1 - p if final else i1) / n
+                last_i1 = i1
+            if new:
+                hints["target"] = rank / n
+                new = False
+            tr.step(**hints)
         q = i1
         k = q - p
         if rank == k:

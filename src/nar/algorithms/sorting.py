@@ -127,8 +127,10 @@ def bubble_sort(A) -> Trajectory:
             if key[j] < key[j - 1]:
                 order.swap(j - 1, j)
                 tr.step(pred_h=pred, i=pos[i], j=pos[j])
-            else:
+            elif j == n - 1:  # a new pass: a new slot i
                 tr.step(i=pos[i], j=pos[j])
+            else:  # slot i holds the same element while nothing moves
+                tr.step(j=pos[j])
     tr.output(pred=pred)
     return tr.finish()
 
@@ -187,7 +189,8 @@ def heapsort(A) -> Trajectory:
 
     def max_heapify(i: int, caller: int, phase: int) -> None:
         size = heap.size
-        changed = {"phase": phase} if phase else {}  # phase 0 holds from the first snapshot on
+        hints = {"phase": phase} if phase else {}  # phase 0 holds from the first snapshot on
+        first = True
         while True:
             left, right = 2 * i + 1, 2 * i + 2
             largest = left if left < size and key[left] > key[i] else i
@@ -195,12 +198,13 @@ def heapsort(A) -> Trajectory:
                 largest = right
             if largest != i:
                 heap.exchange(i, largest)
-                changed["pred_h"], changed["parent"] = pred, parent
-            tr.step(i=pos[caller], j=pos[i], largest=pos[largest], heap_size=pos[size - 1], **changed)
+                hints.update(pred_h=pred, parent=parent)
+            if first or largest != i:  # elements change slots only together with pred_h
+                hints.update(i=pos[caller], heap_size=pos[size - 1])
+            tr.step(j=pos[i], largest=pos[largest], **hints)
             if largest == i:
                 return
-            changed = {}
-            i = largest
+            hints, first, i = {}, False, largest
 
     for i in range(n - 1, -1, -1):
         max_heapify(i, i, 0)
@@ -231,17 +235,17 @@ def quicksort(A) -> Trajectory:
     if n == 1:
         tr.step(pred_h=pred, p=0, r=0, i=0, j=0)
     stack = [(0, n - 1)]  # explicit stack: same order as the recursion, no depth limit
-    first = True
     while stack:
         p, r = stack.pop()
         if p >= r:
             continue
+        new = True  # a new partition: other slots p and r
         for i1, j, changed in lomuto_partition(order, p, r):
-            if changed or first:
+            if new or changed:  # elements change slots only together with pred_h
                 tr.step(pred_h=pred, p=pos[p], r=pos[r], i=pos[i1], j=pos[j])
-                first = False
+                new = False
             else:
-                tr.step(p=pos[p], r=pos[r], i=pos[i1], j=pos[j])
+                tr.step(i=pos[i1], j=pos[j])
         q = i1
         stack.append((q + 1, r))
         stack.append((p, q - 1))
