@@ -1,0 +1,191 @@
+"""The Reasoner: padding, every algorithm end to end, training signal, gradients, hint modes, API."""
+import math
+
+import pytest
+import torch
+
+import nar
+from nar.data import collate
+from nar.models import Reasoner, evaluate, model_spec
+from nar.specs import PRED_AS_INPUT_ALGOS, SPECS, Stage
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def crop(t, like):
+    return t[tuple(slice(0, s) for s in like.shape)]
+
+
+# edge pointer, categorical edge output, graph mask, sort permutation, node pointer + mask hints
+PADDING_CASES = [("bfs", "triplet_gmpnn"), ("insertion_sort", "mpnn"), ("floyd_warshall", "triplet_mpnn"),
+                 ("lcs_length", "pgn"), ("segments_intersect", "gat"), ("dag_shortest_paths", "gatv2"),
+                 ("optimal_bst", "memnet"), ("heapsort", "deepsets")]
+
+
+@pytest.mark.parametrize("alg,proc", PADDING_CASES)
+def test_padded_batch_gives_the_same_predictions_as_unpadded(alg, proc):
+    torch.manual_seed(0)
+    small = nar.sample(alg, n=5, count=2, seed=1)
+    big = nar.sample(alg, n=7, count=2, seed=2)  # more nodes and (usually) longer trajectories
+    model = Reasoner(alg, proc, hidden=16).eval()
+    with torch.no_grad():
+        alone, padded = model(collate(small)), model(collate(small + big))
+    for k, v in list(alone.outputs.items()) + list(alone.hints.items()):
+        w = crop((padded.outputs if k in alone.outputs else padded.hints)[k][:2], v)
+        real = v.abs() < 1e8  # masked logits are -1e9 in both
+        assert torch.allclose(v[real], w[real], atol=1e-4), k
+    p_alone, p_padded = model.predict(collate(small)), model.predict(collate(small + big))
+    for k, v in p_alone.items():
+        assert torch.equal(v, crop(p_padded[k][:2], v)), k
+
+
+@pytest.mark.parametrize("alg", nar.list_algorithms())
+def test_every_algorithm_trains_and_scores(alg):
+    b = collate(nar.sample(alg, n=5, count=2, seed=0) + nar.sample(alg, n=4, count=1, seed=1))
+    model = Reasoner(alg, "mpnn", hidden=8)
+    out = model(b, teacher_forcing=0.5, generator=torch.Generator().manual_seed(0))
+    losses = model.loss(out, b)
+    losses["total"].backward()
+    assert all(math.isfinite(float(v.detach())) for v in losses.values())
+    assert {f"output/{k}" for k in model.spec(alg).outputs} | {"output", "hint", "total"} <= set(losses)
+    spec = SPECS[alg]
+    scores = evaluate(model, b)
+    assert set(scores.outputs) == {k for k, p in spec.items() if p.stage == Stage.OUTPUT}
+    expected_hints = {k for k, p in spec.items() if p.stage == Stage.HINT}
+    if alg in PRED_AS_INPUT_ALGOS:
+        expected_hints.discard("pred_h")
+    assert set(scores.hints) == expected_hints
+    assert 0.0 <= scores.score <= 1.0 or any(spec[k].type == "scalar" for k in scores.outputs)
+
+
+def test_predictions_follow_batch_conventions():
+    b = collate(nar.sample("insertion_sort", n=6, count=2) + nar.sample("insertion_sort", n=4, count=1))
+    pred = Reasoner("insertion_sort", "mpnn", hidden=8).predict(b)
+    assert set(pred) == {"pred"} and pred["pred"].dtype == torch.int64
+    assert int(pred["pred"][2, :4].max()) < 4 and torch.equal(pred["pred"][2, 4:], torch.tensor([4, 5]))
+    b = collate(nar.sample("activity_selector", n=5, count=2))
+    full = Reasoner("activity_selector", "pgn", hidden=8).predict(b, with_hints=True)
+    sel = full.outputs["selected"]
+    assert sel.dtype == torch.float32 and set(sel.unique().tolist()) <= {0.0, 1.0}
+    assert full.hints["m"].shape == b.hints["m"].shape  # mask_one hint, one-hot over nodes
+    assert torch.all(full.hints["m"].sum(-1) == 1)
+    assert torch.equal(full.hints["m"][:, 0], b.hints["m"][:, 0])  # time 0 is given, not predicted
+
+
+def test_overfitting_a_tiny_batch_drives_the_loss_down():
+    torch.manual_seed(0)
+    b = collate(nar.sample("bfs", n=5, count=4, seed=3))
+    model = Reasoner("bfs", "mpnn", hidden=32)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    first = None
+    for _ in range(40):
+        loss = model.loss(model(b), b)["total"]
+        first = float(loss.detach()) if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss.detach()) < 0.25 * first
+    assert evaluate(model, b).score > 0.9
+
+
+def _without_grad(model):
+    return sorted(n for n, p in model.named_parameters() if p.grad is None or float(p.grad.abs().sum()) == 0)
+
+
+def test_gradients_reach_every_parameter():
+    # quickselect: graph-level hints (so graph latents are non-zero) and pointer hints (so the
+    # triplet edge latents are decoded); the halting head is trained too
+    torch.manual_seed(0)
+    b = collate(nar.sample("quickselect", n=6, count=3, seed=0))
+    model = Reasoner("quickselect", "triplet_gmpnn", hidden=16, termination=True)
+    model.loss(model(b, teacher_forcing=0.5, generator=torch.Generator().manual_seed(1)), b)["total"].backward()
+    assert _without_grad(model) == []
+    # bfs has no graph-level probe: only the weights reading the (zero) graph latent get nothing
+    b = collate(nar.sample("bfs", n=6, count=3, seed=0))
+    model = Reasoner("bfs", "triplet_gmpnn", hidden=16)
+    model.loss(model(b), b)["total"].backward()
+    assert _without_grad(model) == ["processor.mg.weight", "processor.tg.weight"]
+
+
+def test_hint_modes():
+    b = collate(nar.sample("bfs", n=5, count=2))
+    none = Reasoner("bfs", "mpnn", hidden=8, hint_mode="none")
+    assert set(none.heads["bfs"].encoders) == {"pos", "s", "A", "adj"}
+    assert set(none.heads["bfs"].decoders) == {"pi"}
+    losses = none.loss(none(b), b)
+    assert float(losses["hint"]) == 0.0 and not any(k.startswith("hint/") for k in losses)
+    assert evaluate(none, b).hints == {}
+    dec = Reasoner("bfs", "mpnn", hidden=8, hint_mode="decoded_only")
+    assert set(dec.heads["bfs"].encoders) == {"pos", "s", "A", "adj"}
+    assert set(dec.heads["bfs"].decoders) == {"pi", "pi_h", "reach_h"}
+    with pytest.raises(ValueError, match="hint_mode"):
+        Reasoner("bfs", hint_mode="teacher")
+
+
+def test_full_teacher_forcing_feeds_ground_truth_hints():
+    b = collate(nar.sample("bfs", n=6, count=3, seed=4))
+    model = Reasoner("bfs", "mpnn", hidden=16)
+    forced, free = model(b, teacher_forcing=1.0).outputs["pi"], model(b, teacher_forcing=0.0).outputs["pi"]
+    with torch.no_grad():  # change what the model would feed back
+        for p in model.heads["bfs"].decoders["reach_h"].parameters():
+            p.add_(1.0)
+    assert torch.allclose(model(b, teacher_forcing=1.0).outputs["pi"], forced)
+    assert not torch.allclose(model(b, teacher_forcing=0.0).outputs["pi"], free)
+
+
+def test_randomness_comes_from_the_generator():
+    b = collate(nar.sample("insertion_sort", n=5, count=4))  # Gumbel noise + teacher forcing
+    model = Reasoner("insertion_sort", "mpnn", hidden=8, dropout=0.1).train()
+    runs = [model(b, 0.5, generator=torch.Generator().manual_seed(s)).outputs["pred"] for s in (7, 7, 8)]
+    assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], runs[2])
+
+
+def test_hard_feedback_blocks_gradients_through_predicted_hints():
+    b = collate(nar.sample("bfs", n=6, count=3, seed=5))
+    grads = {}
+    for mode in ("soft", "hard"):
+        torch.manual_seed(0)
+        model = Reasoner("bfs", "mpnn", hidden=16, feedback=mode)
+        model.loss(model(b), b)["output"].backward()  # output loss only: hint decoders learn only via feedback
+        grads[mode] = model.heads["bfs"].decoders["reach_h"].lin.weight.grad
+    assert grads["soft"] is not None and float(grads["soft"].abs().sum()) > 0
+    assert grads["hard"] is None or float(grads["hard"].abs().sum()) == 0
+
+
+def test_multi_task_shares_the_processor():
+    model = Reasoner(["bfs", "insertion_sort"], "triplet_mpnn", hidden=16)
+    assert model.algorithms == ["bfs", "insertion_sort"]
+    assert sum(1 for n, _ in model.named_parameters() if n.startswith("processor.")) > 0
+    for alg in model.algorithms:
+        b = collate(nar.sample(alg, n=5, count=2))
+        model.loss(model(b), b)["total"].backward()
+    assert model.processor.mlp1.weight.grad is not None
+    with pytest.raises(KeyError, match="built for"):
+        model(collate(nar.sample("dfs", n=4, count=1)))
+
+
+def test_learned_termination():
+    b = collate(nar.sample("bfs", n=6, count=4, seed=6))
+    model = Reasoner("bfs", "mpnn", hidden=16, termination=True)
+    losses = model.loss(model(b), b)
+    assert "termination" in losses and float(losses["termination"]) > 0
+    out = model.eval()(b, steps="learned", max_steps=5)
+    assert out.final_step.shape == (4,) and int(out.final_step.max()) <= 4
+    assert set(model.predict(b, steps="learned", max_steps=5)) == {"pi"}
+    with pytest.raises(ValueError, match="termination=True"):
+        Reasoner("bfs", "mpnn", hidden=8)(b, steps="learned", max_steps=3)
+
+
+def test_model_spec_rewrites():
+    ms = model_spec("insertion_sort")
+    assert ms.probes["pred"].type == "permutation_pointer" and ms.probes["pred_mask"].type == "mask_one"
+    assert model_spec("insertion_sort", enforce_permutations=False).probes["pred"].type == "pointer"
+    ms = model_spec("binary_search")
+    assert "pred_h" not in ms.probes and ms.probes["pred"] == ("input", "node", "pointer")
+    assert "pred_h" in model_spec("binary_search", pred_as_input=False).probes

@@ -1,0 +1,122 @@
+"""Processors: registry, permutation equivariance, padding, factored edge features, dense-memory guard."""
+import types
+
+import pytest
+import torch
+
+from nar.models import DenseMemoryError, Reasoner, build_processor, list_processors
+from nar.models.layers import EdgeFeatures, masked_max
+
+NAMES = ["deepsets", "gat", "gatv2", "memnet", "mpnn", "pgn", "triplet_gmpnn", "triplet_mpnn"]
+H = 16
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def inputs(b, n, seed=0, f=3):
+    g = torch.Generator().manual_seed(seed)
+    node = torch.randn(b, n, H, generator=g)
+    hidden = torch.randn(b, n, H, generator=g)
+    x = torch.randn(b, n, n, f, generator=g)
+    edge = EdgeFeatures(x, torch.randn(f, H, generator=g), torch.randn(H, generator=g))
+    graph = torch.randn(b, H, generator=g)
+    adj = torch.rand(b, n, n, generator=g) > 0.5
+    adj = adj | adj.transpose(1, 2) | torch.eye(n, dtype=torch.bool)
+    return node, edge, graph, adj, hidden
+
+
+def test_registry_lists_all_processors():
+    assert set(NAMES) <= set(list_processors())
+
+
+def test_unknown_processor_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown processor 'gcn'.*triplet_gmpnn"):
+        build_processor("gcn", H)
+    with pytest.raises(ValueError, match="valid processors"):
+        Reasoner("bfs", "transformer")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_processor_is_equivariant_to_node_permutations(name):
+    torch.manual_seed(0)
+    proc = build_processor(name, H).eval()
+    node, edge, graph, adj, hidden = inputs(2, 6)
+    mask = torch.ones(2, 6, dtype=torch.bool)
+    perm = torch.tensor([3, 0, 5, 1, 4, 2])
+    h, e = proc(node, edge, graph, adj, hidden, mask)
+    pe = EdgeFeatures(edge.x[:, perm][:, :, perm], edge.weight, edge.bias)
+    hp, ep = proc(node[:, perm], pe, graph, adj[:, perm][:, :, perm], hidden[:, perm], mask)
+    assert torch.allclose(hp, h[:, perm], atol=1e-5)
+    if e is not None:
+        assert torch.allclose(ep, e[:, perm][:, :, perm], atol=1e-5)
+    assert h.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_padded_nodes_change_nothing_and_stay_zero(name):
+    torch.manual_seed(0)
+    proc = build_processor(name, H).eval()
+    node, edge, graph, adj, hidden = inputs(1, 4)
+    h, e = proc(node, edge, graph, adj, hidden, torch.ones(1, 4, dtype=torch.bool))
+    # pad to 6 nodes with garbage in every padded slot
+    bn, be, _, badj, bh = inputs(1, 6, seed=1)
+    bn[:, :4], bh[:, :4] = node, hidden
+    bx = be.x.clone()
+    bx[:, :4, :4] = edge.x
+    badj[:, :4, :4] = adj
+    mask = torch.tensor([[True] * 4 + [False] * 2])
+    hp, ep = proc(bn, EdgeFeatures(bx, edge.weight, edge.bias), graph, badj, bh, mask)
+    assert torch.allclose(hp[:, :4], h, atol=1e-5)
+    assert hp[:, 4:].abs().max() == 0
+    if e is not None:
+        assert torch.allclose(ep[:, :4, :4], e, atol=1e-5)
+        assert ep[:, 4:].abs().max() == 0 and ep[:, :, 4:].abs().max() == 0
+
+
+def test_gated_processor_starts_mostly_closed():
+    proc = build_processor("triplet_gmpnn", H)
+    node, edge, graph, adj, hidden = inputs(2, 5)
+    h, _ = proc(node, edge, graph, adj, hidden, torch.ones(2, 5, dtype=torch.bool))
+    # gate bias -3: the new state stays close to the old one
+    assert (h - hidden).abs().mean() < 0.5 * hidden.abs().mean()
+
+
+def test_factored_edge_projection_equals_dense_linear():
+    _, edge, _, _, _ = inputs(2, 5)
+    edge = edge.with_dense(torch.randn(2, 5, 5, 7))
+    layer = torch.nn.Linear(H + 7, 4)
+    assert torch.allclose(edge.project(layer), layer(edge.materialise()), atol=1e-5)
+    assert torch.allclose(edge.transpose().materialise(), edge.materialise().transpose(1, 2))
+
+
+def test_masked_max_gradient_and_empty_rows():
+    x = torch.tensor([[1.0, 5.0, 3.0], [2.0, -1.0, 7.0]], requires_grad=True)
+    mask = torch.tensor([[True, True, False], [False, False, False]])
+    out = masked_max(x, mask, dim=1)
+    assert out.tolist() == [5.0, 0.0]
+    out.sum().backward()
+    assert x.grad.tolist() == [[0, 1, 0], [0, 0, 0]]
+
+
+def fake_batch(n, b=1, length=2):
+    mask = torch.ones(b, n, dtype=torch.bool)
+    return types.SimpleNamespace(algorithm="bfs", node_mask=mask, lengths=torch.full((b,), length),
+                                 max_length=length)
+
+
+def test_too_large_graph_is_refused_before_allocating():
+    model = Reasoner("bfs", "triplet_gmpnn", hidden=128)
+    with pytest.raises(DenseMemoryError, match=r"B=1, N=20000.*GiB"):
+        model(fake_batch(20000))
+
+
+def test_memory_limit_is_configurable():
+    model = Reasoner("bfs", "mpnn", hidden=16, max_dense_bytes=10_000)
+    with pytest.raises(DenseMemoryError, match="max_dense_bytes"):
+        model(fake_batch(16, b=4))
