@@ -12,7 +12,7 @@ encoding chosen by its type:
 
 =========================  ===================================================
 scalar, soft_pointer       the values as they are (float32)
-mask                       uint8
+mask                       int8 (0, 1, and -1 = masked)
 pointer types              node indices, in the smallest signed integer type
                            holding the largest node count (int8 up to n = 126)
 mask_one                   the index of the one-hot entry (along the node axis),
@@ -76,9 +76,9 @@ def _encode(codec: str, value: np.ndarray, what: str) -> np.ndarray:
             raise ValueError(f"{what}: pointer values outside [0, 2^31)")
         return value.astype("<i4")
     if codec == "mask":
-        if not np.all((value == 0) | (value == 1)):
-            raise ValueError(f"{what}: mask values outside {{0, 1}}")
-        return value.astype("u1")
+        if not np.all((value == 0) | (value == 1) | (value == -1)):
+            raise ValueError(f"{what}: mask values outside {{0, 1, -1 (masked)}}")
+        return value.astype("i1")
     if codec in ("index", "class"):
         a = np.abs(value)
         if not (np.all((a == 0) | (a == 1)) and np.all(a.sum(-1) == 1)):
