@@ -51,7 +51,7 @@ def binary_search(x, A) -> Trajectory:
     A = as_vector("binary_search", "A", A)
     x = as_scalar("binary_search", "x", x)
     n = A.shape[0]
-    if n > 1 and np.any(A[1:] < A[:-1]):
+    if (A[1:] < A[:-1]).any():
         raise InputError("binary_search: A must be sorted in non-decreasing order")
     tr = Tracer("binary_search", n)
     tr.input(key=A, target=x)
