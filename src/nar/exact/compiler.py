@@ -21,7 +21,14 @@ import warnings
 import numpy as np
 import torch
 
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+
+
+def to_csr(indices: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """A CSR matrix from COO triplets (summing duplicates), without torch's beta-state warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        coo = torch.sparse_coo_tensor(indices, values, shape, check_invariants=False).coalesce()
+        return coo.to_sparse_csr()
 
 from .templates import Program
 
@@ -48,23 +55,32 @@ class Compiled:
     def layout(self):
         return self.program.layout
 
-    def match(self, X: torch.Tensor) -> torch.Tensor:
-        """Matched-template indicator ``[R, N]`` (bool) of 0/1 states ``X [R, k]``."""
-        X = X.to(torch.float32)
-        score = torch.sparse.mm(self.W, X.T.contiguous()).T  # [R, N]
-        return score == self.need
+    # Everything runs on transposed states ``XT [k, R]`` (one column per node), so both products
+    # are sparse @ dense with no transposes: ``score = W @ XT`` and ``counts = Y^T @ matched``.
+    def match_t(self, XT: torch.Tensor) -> torch.Tensor:
+        """Matched-template indicator ``[N, R]`` (float32 0/1) of 0/1 states ``XT [k, R]``."""
+        score = torch.sparse.mm(self.W, XT.to(torch.float32).contiguous())
+        return (score == self.need[:, None]).to(torch.float32)
 
-    def match_exact(self, X: torch.Tensor) -> torch.Tensor:
+    def counts_t(self, MT: torch.Tensor) -> torch.Tensor:
+        """``Y_S``: how many matched templates set each bit, ``[k, R]`` (float32)."""
+        return torch.sparse.mm(self.Yt, MT.to(torch.float32).contiguous())
+
+    def match_exact_t(self, XT: torch.Tensor) -> torch.Tensor:
         """Matching for real-valued states (ablations): a literal holds only on an exact 0 or 1."""
-        X = X.to(torch.float64)
-        pos = self.W.to(torch.float64).to_dense().clamp(min=0)
-        neg = (-self.W.to(torch.float64).to_dense()).clamp(min=0)
-        score = (X == 1).to(torch.float64) @ pos.T + (X == 0).to(torch.float64) @ neg.T
-        return score == torch.from_numpy(self.literals).to(torch.float64)
+        XT = XT.to(torch.float64)
+        W = self.W.to_dense().to(torch.float64)
+        score = W.clamp(min=0) @ (XT == 1).to(torch.float64) + (-W).clamp(min=0) @ (XT == 0).to(torch.float64)
+        return (score == torch.from_numpy(self.literals).to(torch.float64)[:, None]).to(torch.float32)
+
+    # row-major conveniences (one row per node)
+    def match(self, X: torch.Tensor) -> torch.Tensor:
+        """Matched-template indicator ``[R, N]`` (float32 0/1) of 0/1 states ``X [R, k]``."""
+        return self.match_t(X.T).T
 
     def label_counts(self, matched: torch.Tensor) -> torch.Tensor:
-        """``Y_S = matched @ Y``: how many matched templates set each bit, ``[R, k]`` (float32)."""
-        return torch.sparse.mm(self.Yt, matched.to(torch.float32).T.contiguous()).T
+        """``matched @ Y`` ``[R, k]``."""
+        return self.counts_t(matched.T).T
 
     def ideal(self, X: torch.Tensor) -> torch.Tensor:
         """One ideal local step: OR of the labels of the matched templates, ``[R, k]`` bool."""
@@ -112,12 +128,12 @@ def compile_program(program: Program) -> Compiled:
         for b in t.then:
             yr.append(i)
             yc.append(b.column)
-    W = torch.sparse_coo_tensor(torch.tensor([rows, cols]), torch.tensor(vals, dtype=torch.float32),
-                                (N, k), check_invariants=False).coalesce().to_sparse_csr()
+    W = to_csr(torch.tensor([rows, cols]), torch.tensor(vals, dtype=torch.float32), (N, k))
     Y = torch.zeros(N, k, dtype=torch.float32)
     if yr:
         Y[torch.tensor(yr), torch.tensor(yc)] = 1.0
     writers = Y.sum(0).numpy().astype(np.int64)
     return Compiled(program=program, k=k, comm_start=layout.comm_start, W=W,
-                    need=torch.from_numpy(need), Y=Y, Yt=Y.T.contiguous().to_sparse_csr(),
+                    need=torch.from_numpy(need), Y=Y, Yt=to_csr(torch.tensor([yc, yr], dtype=torch.long).reshape(2, -1),
+                                                      torch.ones(len(yr)), (k, N)),
                     writers=writers, literals=literals)

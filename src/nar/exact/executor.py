@@ -1,21 +1,20 @@
 """Run a compiled program on a batch of graphs: the GNN step of Equation 2 of the seed paper.
 
-One step, for all nodes of all graphs at once (``X [R, k]``, 0/1):
+One step, for all nodes of all graphs at once (states kept transposed, ``XT [k, R]``, 0/1):
 
-1. match: ``matched = X W^T == need`` (one sparse product, :mod:`nar.exact.compiler`);
-2. local prediction: a predictor turns the matched set into output bits ``H [R, k]``
+1. match: ``matched = (W @ XT == need)`` (one sparse product, :mod:`nar.exact.compiler`);
+2. local prediction: a predictor turns the matched sets into output bits ``H [k, R]``
    (``ideal``: OR of matched labels; ``ntk``/``ensemble``: a learned mean, then Heaviside);
 3. aggregation: local bits stay, communication bits are summed over the closed neighbourhood:
-   ``X' = M_loc * H + (A + I) (M_comm * H)``.
+   ``x'_v = M_loc * H_v + sum_{u in N[v]} M_comm * H_u``.
 
-The Heaviside comes before the aggregation (the paper's choice); the ablations of Section 7.3
-("after", "none") are available through ``heaviside=``.  A communication value above 1 means two
-nodes within two hops wrote the same slot: :class:`SlotCollision` is raised (it never happens
-when local IDs are a distance-2 colouring and programs write only their own slot).
+The Heaviside comes before the aggregation (the paper's choice); the ablations of its Section 7.3
+(``heaviside="after"``, ``"none"``) are available for small runs.  A communication value above 1
+means two nodes within two hops wrote the same slot: :class:`SlotCollision` is raised (it never
+happens when local IDs are a distance-2 colouring and programs write only their own slot).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,21 +23,24 @@ import torch
 from .compiler import Compiled
 from .graph import GraphBatch
 
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-
 
 class SlotCollision(RuntimeError):
     """An aggregated communication bit exceeded 1."""
 
 
 class Predictor:
-    """Maps matched templates to a real-valued mean ``mu [R, k]`` and binary outputs ``H``."""
+    """Maps matched templates to a real-valued mean ``mu [k, R]`` and binary outputs ``H``.
+
+    Shapes are transposed (one column per node): ``matched [N, R]`` (float 0/1), ``m [R]`` (number
+    of matched templates), ``counts [k, R]`` (matched label sums ``Y_S``).
+    """
 
     name = "predictor"
     tau = 0.0
 
-    def mean(self, compiled: Compiled, matched: torch.Tensor, counts: torch.Tensor) -> torch.Tensor | None:
-        """The real-valued prediction (None for the ideal executor)."""
+    def mean(self, compiled: Compiled, matched: torch.Tensor, m: torch.Tensor,
+             counts: torch.Tensor) -> torch.Tensor | None:
+        """The real-valued prediction ``[k, R]``; None for the ideal executor."""
         raise NotImplementedError
 
     def binarize(self, counts: torch.Tensor, mu: torch.Tensor | None) -> torch.Tensor:
@@ -50,7 +52,7 @@ class IdealPredictor(Predictor):
 
     name = "ideal"
 
-    def mean(self, compiled, matched, counts):
+    def mean(self, compiled, matched, m, counts):
         return None
 
     def binarize(self, counts, mu):
@@ -65,21 +67,20 @@ class RunStats:
     max_matched: int = 0
     min_pos: float = float("inf")   # smallest mean where the ideal output is 1
     max_neg: float = float("-inf")  # largest mean where the ideal output is 0
-    mismatches: int = 0             # (node, step) rows whose learned output differs from ideal
+    mismatches: int = 0             # (node, step) pairs whose learned output differs from ideal
     max_comm: float = 0.0
 
-    def merge_step(self, m_max: int, mu: torch.Tensor | None, ideal: torch.Tensor, H: torch.Tensor,
-                   comm_max: float) -> None:
+    def merge_step(self, m: torch.Tensor, mu: torch.Tensor | None, ideal: torch.Tensor,
+                   H: torch.Tensor | None, comm_max: float) -> None:
         self.steps += 1
-        self.max_matched = max(self.max_matched, m_max)
+        self.max_matched = max(self.max_matched, int(m.max()) if m.numel() else 0)
         self.max_comm = max(self.max_comm, comm_max)
-        if mu is not None:
-            pos, neg = mu[ideal], mu[~ideal]
-            if pos.numel():
-                self.min_pos = min(self.min_pos, float(pos.min()))
-            if neg.numel():
-                self.max_neg = max(self.max_neg, float(neg.max()))
-            self.mismatches += int((H != ideal).any(1).sum())
+        if mu is not None and mu.numel():
+            inf = torch.tensor(float("inf"), dtype=mu.dtype)
+            self.min_pos = min(self.min_pos, float(torch.where(ideal, mu, inf).min()))
+            self.max_neg = max(self.max_neg, float(torch.where(ideal, -inf, mu).max()))
+            if H is not None:
+                self.mismatches += int((H != ideal).any(0).sum())
 
     @property
     def midgap(self) -> float:
@@ -98,12 +99,14 @@ class RunResult:
 
 def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predictor | None = None,
         steps: int | None = None, record_at: np.ndarray | None = None,
-        heaviside: str = "before", track: bool = True) -> RunResult:
+        heaviside: str = "before", track: bool = True, observe=None) -> RunResult:
     """Iterate Equation 2 for ``steps`` steps (default: ``max(record_at)``).
 
-    ``record_at[g]``: after which step graph ``g``'s rows are snapshotted (its iteration bound).
-    ``heaviside``: ``"before"`` aggregation (Equation 2), ``"after"``, or ``"none"`` (ablations;
-    with ``"none"`` states are real-valued and a literal holds only on an exact 0 or 1).
+    ``X0 [R, k]``: initial states (rows in batch order).  ``record_at[g]``: after which step graph
+    ``g``'s rows are snapshotted (its iteration bound).  ``heaviside``: ``"before"`` aggregation
+    (Equation 2), ``"after"``, or ``"none"`` (ablations; states become real-valued and a literal
+    then holds only on an exact 0 or 1).  ``track``: collect :class:`RunStats` (margins cost a few
+    passes over ``[k, R]``).  ``observe(t, XT, mu)``: optional callback after every step.
     """
     predictor = predictor or IdealPredictor()
     if heaviside not in ("before", "after", "none"):
@@ -116,40 +119,40 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
         if record_at is None:
             raise ValueError("give steps or record_at")
         steps = int(np.max(record_at))
-    dtype = torch.float32 if heaviside == "before" else torch.float64
-    X = torch.from_numpy(np.asarray(X0)).to(dtype)
+    binary = heaviside == "before"
+    dtype = torch.float32 if binary else torch.float64
+    XT = torch.from_numpy(np.ascontiguousarray(np.asarray(X0).T)).to(dtype)
     c0 = compiled.comm_start
     stats, snaps = RunStats(), {}
     record = {} if record_at is None else _by_step(record_at)
     for g in record.get(0, []):
-        snaps[g] = X[batch.rows(g)].numpy().copy()
+        snaps[g] = XT[:, batch.rows(g)].T.numpy().copy()
     for t in range(1, steps + 1):
-        matched = compiled.match(X) if heaviside == "before" else compiled.match_exact(X)
-        counts = compiled.label_counts(matched)
-        mu = predictor.mean(compiled, matched, counts)
+        matched = compiled.match_t(XT) if binary else compiled.match_exact_t(XT)
+        m = matched.sum(0)
+        counts = compiled.counts_t(matched)
+        mu = predictor.mean(compiled, matched, m, counts)
         ideal = counts > 0
-        if heaviside == "before":
-            H = predictor.binarize(counts, mu).to(dtype)
-            comm = batch.aggregate(H[:, c0:].contiguous())
-            X = torch.cat([H[:, :c0], comm], 1)
+        if binary:
+            Hb = predictor.binarize(counts, mu)
+            H = Hb.to(dtype)
         else:
-            mu = mu.to(dtype)
-            comm = batch.aggregate(mu[:, c0:].contiguous())
-            X = torch.cat([mu[:, :c0], comm], 1)
-            if heaviside == "after":
-                X = (X > predictor.tau).to(dtype)
-            H = X
+            Hb, H = None, mu.to(dtype)
+        comm = batch.aggregate(H[c0:].T).T
+        XT = torch.cat([H[:c0], comm], 0).contiguous()
+        if heaviside == "after":
+            XT = (XT > predictor.tau).to(dtype)
         comm_max = float(comm.max()) if comm.numel() else 0.0
-        if heaviside == "before" and comm_max > 1:
+        if binary and comm_max > 1:
             raise SlotCollision(f"step {t}: an aggregated communication bit reached {comm_max:g}; two "
                                 "nodes within two hops wrote the same slot")
         if track:
-            m_max = int(matched.sum(1).max()) if matched.numel() else 0
-            stats.merge_step(m_max, mu if heaviside == "before" else None, ideal,
-                             H.bool() if heaviside == "before" else ideal, comm_max)
+            stats.merge_step(m, mu if binary else None, ideal, Hb, comm_max)
+        if observe is not None:
+            observe(t, XT, mu)
         for g in record.get(t, []):
-            snaps[g] = X[batch.rows(g)].numpy().copy()
-    return RunResult(final=X.numpy(), snapshots=snaps, stats=stats)
+            snaps[g] = XT[:, batch.rows(g)].T.numpy().copy()
+    return RunResult(final=XT.T.numpy().copy(), snapshots=snaps, stats=stats)
 
 
 def _by_step(record_at) -> dict[int, list[int]]:

@@ -151,7 +151,7 @@ def write_own_slot(p: Program, me: Var, fields, slot: Var, when=None) -> None:
     fields, when = _lits(fields), _lits(when)
     for s in range(me.shape[0]):
         for f, bit in enumerate(fields):
-            p.rule([me[s], bit, *when], [slot[s, f]])
+            p.rule([me[s], bit, *when], [slot[s, f] if len(slot.shape) > 1 else slot[s]])
 
 
 def read_by_table(p: Program, table: Var, slot: Var, dst: Var, when=None, fields=None) -> None:

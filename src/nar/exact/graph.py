@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..validation import InputError
+from .compiler import to_csr
 
 
 @dataclass
@@ -171,12 +172,10 @@ def local_ids(g: Graph) -> np.ndarray:
 
 
 def check_local_ids(g: Graph, ids: np.ndarray) -> bool:
-    """True when no two nodes within distance two share an ID."""
-    adj = g.adj
-    for v in range(g.n):
-        ring = [v] + adj[v]
-        near = {w for u in adj[v] for w in adj[u]} | set(ring)
-        vals = [ids[w] for w in near]
+    """True when every closed neighbourhood has distinct IDs (no two nodes within two hops share
+    one), the condition for collision-free slots."""
+    for v, a in enumerate(g.adj):
+        vals = [ids[v]] + [ids[u] for u in a]
         if len(set(vals)) != len(vals):
             return False
     return True
@@ -199,8 +198,7 @@ class GraphBatch:
             dst += [e[:, 1], e[:, 0]]
         src, dst = np.concatenate(src), np.concatenate(dst)
         idx = torch.from_numpy(np.stack([dst, src]))
-        self.closed = torch.sparse_coo_tensor(idx, torch.ones(len(src)), (self.R, self.R),
-                                              check_invariants=False).coalesce().to_sparse_csr()
+        self.closed = to_csr(idx, torch.ones(len(src)), (self.R, self.R))
         self.graph_of = np.repeat(np.arange(len(graphs)), sizes)
 
     def __len__(self) -> int:

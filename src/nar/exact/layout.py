@@ -45,6 +45,10 @@ class Var:
             raise IndexError(f"{self.name} is not a scalar (shape {self.shape})")
         return Bit(self, 0, True)
 
+    def __invert__(self) -> "Bit":
+        """``~flag`` for a scalar variable: the literal "flag is 0"."""
+        return ~self.bit()
+
     def bits(self) -> list["Bit"]:
         return [Bit(self, i, True) for i in range(self.size)]
 

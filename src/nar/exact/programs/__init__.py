@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from .base import ExactProgram
+from .bellman_ford import BellmanFord
+from .bfs import BFS
+from .dfs import DFS
 from .flooding import Flooding
 
-PROGRAMS: dict[str, type[ExactProgram]] = {"flooding": Flooding}
+PROGRAMS: dict[str, type[ExactProgram]] = {"flooding": Flooding, "bfs": BFS, "bellman_ford": BellmanFord, "dfs": DFS}
 
 
 def get_program(name: str) -> type[ExactProgram]:

@@ -1,0 +1,157 @@
+"""Framework of the exact reasoners: layout, templates, compiler (sparse matching), executor, graphs."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from nar import InputError
+from nar.exact import Graph, GraphBatch, IdealPredictor, Program, SlotCollision, compile_program, run
+from nar.exact.graph import bfs_order, check_local_ids, local_ids
+from nar.exact.layout import from_bits, to_bits
+from nar.exact.verify import bounded_graph
+
+
+def test_layout_puts_comm_last_and_roundtrips():
+    p = Program("t")
+    a = p.var("a", 3)
+    c = p.var("c", (2, 2), comm=True)
+    b = p.var("b", (2, 1))
+    L = p.layout
+    assert (a.offset, b.offset, c.offset) == (0, 3, 5)
+    assert L.comm_start == 5 and L.size == 9
+    X = np.zeros((4, 9), dtype=np.uint8)
+    L.set(X, "c", [[1, 0], [0, 1]], rows=[2])
+    assert L.get(X, "c")[2].tolist() == [[1, 0], [0, 1]] and L.get(X, "c")[1].sum() == 0
+    assert repr(~c[1, 0]) == "~c[1,0]"
+
+
+def test_bits_roundtrip():
+    v = np.arange(16)
+    assert np.array_equal(from_bits(to_bits(v, 4)), v)
+    assert to_bits(6, 3).tolist() == [0, 1, 1]  # little-endian
+
+
+def test_template_validation():
+    p = Program("t")
+    x, y = p.var("x"), p.var("y")
+    with pytest.raises(ValueError, match="contradictory"):
+        p.rule([x, ~x], [y])
+    with pytest.raises(ValueError, match="at least one literal"):
+        p.rule([], [y])
+    with pytest.raises(ValueError, match="only set bits to 1"):
+        p.rule([x], [~y])
+
+
+def _random_program(rng, k=12, N=40):
+    p = Program("rand")
+    v = p.var("v", k - 3)
+    c = p.var("c", 3, comm=True)
+    bits = v.bits() + c.bits()
+    for _ in range(N):
+        lits = rng.choice(k, size=rng.integers(1, 5), replace=False)
+        when = [bits[i] if rng.random() < 0.6 else ~bits[i] for i in lits]
+        then = [bits[i] for i in rng.choice(k, size=rng.integers(0, 4), replace=False)]
+        p.rule(when, then)
+    return p, bits
+
+
+def test_sparse_matching_equals_brute_force():
+    rng = np.random.default_rng(0)
+    p, bits = _random_program(rng)
+    C = compile_program(p)
+    X = (rng.random((200, C.k)) < 0.4).astype(np.float32)
+    M = C.match(torch.from_numpy(X)).numpy().astype(bool)
+    H = C.ideal(torch.from_numpy(X)).numpy()
+    for r in range(200):
+        want = np.zeros(C.k, dtype=bool)
+        for i, t in enumerate(p.templates):
+            ok = all(X[r, b.column] == b.value for b in t.when)
+            assert M[r, i] == ok
+            if ok:
+                for b in t.then:
+                    want[b.column] = True
+        assert np.array_equal(H[r], want)
+    assert C.writers.sum() == sum(len(t.then) for t in p.templates)
+    assert np.array_equal(C.match_exact_t(torch.from_numpy(X.T).double()).numpy().T.astype(bool), M)
+
+
+def _relay_program():
+    """One bit: a node with x sends it in its slot; a node hearing any slot sets x."""
+    p = Program("relay")
+    x, me = p.var("x"), p.var("me", 3)
+    slot = p.var("slot", 3, comm=True)
+    for s in range(3):
+        p.rule([me[s]], [me[s]])
+        p.rule([x, me[s]], [slot[s], x])
+        p.rule([slot[s]], [x])
+    return compile_program(p)
+
+
+def test_executor_aggregates_over_the_closed_neighbourhood():
+    C = _relay_program()
+    g = Graph(3, np.array([[0, 1], [1, 2]]))  # path 0-1-2: 0 and 2 are two hops apart
+    X0 = np.zeros((3, C.k), dtype=np.uint8)
+    L = C.layout
+    L.set(X0, "me", np.eye(3, dtype=np.uint8))
+    L.set(X0, "x", 1, rows=[0])
+    res = run(C, GraphBatch([g]), X0, IdealPredictor(), steps=2)
+    assert L.get(res.final, "x").tolist() == [1, 1, 0]  # one hop takes two steps
+    res = run(C, GraphBatch([g]), X0, IdealPredictor(), steps=4)
+    assert L.get(res.final, "x").tolist() == [1, 1, 1]
+    X0b = X0.copy()
+    L.set(X0b, "me", [[1, 0, 0], [0, 1, 0], [1, 0, 0]])  # 0 and 2 share slot 0, both next to 1
+    L.set(X0b, "x", 1, rows=[0, 2])
+    with pytest.raises(SlotCollision):
+        run(C, GraphBatch([g]), X0b, IdealPredictor(), steps=1)
+
+
+def test_batch_matches_separate_runs():
+    C = _relay_program()
+    g1, g2 = Graph(2, np.array([[0, 1]])), Graph(3, np.array([[0, 1], [1, 2]]))
+    L = C.layout
+
+    def init(g, ids):
+        X = np.zeros((g.n, C.k), dtype=np.uint8)
+        L.set(X, "me", np.eye(3, dtype=np.uint8)[ids])
+        L.set(X, "x", 1, rows=[g.n - 1])
+        return X
+
+    xs = [init(g1, [0, 1]), init(g2, [0, 1, 2])]
+    both = run(C, GraphBatch([g1, g2]), np.concatenate(xs), steps=1).final
+    alone = [run(C, GraphBatch([g]), x, steps=1).final for g, x in zip([g1, g2], xs)]
+    assert np.array_equal(both, np.concatenate(alone))
+
+
+@pytest.mark.parametrize("D", [2, 3, 4])
+def test_local_ids_are_a_distance_two_colouring(D):
+    rng = np.random.default_rng(D)
+    for _ in range(20):
+        g = bounded_graph(rng, int(rng.integers(2, 40)), D)
+        ids = local_ids(g)
+        assert check_local_ids(g, ids)
+        assert ids.max() <= D * D
+    # on trees BFS-order greedy needs only D + 1 colours
+    for _ in range(20):
+        t = bounded_graph(rng, int(rng.integers(2, 40)), D, extra=0.0)
+        assert local_ids(t).max() <= D
+
+
+def test_graph_input_errors():
+    with pytest.raises(InputError, match="self-loops"):
+        Graph(2, np.array([[1, 1]]))
+    with pytest.raises(InputError, match="duplicate"):
+        Graph(2, np.array([[0, 1], [1, 0]]))
+    with pytest.raises(InputError, match="symmetric"):
+        Graph.from_adjacency(np.array([[0, 1], [0, 0]]))
+    assert sorted(bfs_order(Graph(4, np.array([[0, 2], [1, 3]])))) == [0, 1, 2, 3]
+
+
+def test_all_small_states_match_like_python():
+    """Exhaustive: every 0/1 state of a 6-bit program, dense vs sparse vs exact matching."""
+    rng = np.random.default_rng(3)
+    p, _ = _random_program(rng, k=6, N=25)
+    C = compile_program(p)
+    X = torch.tensor(list(itertools.product([0, 1], repeat=6)), dtype=torch.float32)
+    dense = ((X @ C.W.to_dense().T) == C.need).float()
+    assert torch.equal(C.match(X), dense)
