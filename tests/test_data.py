@@ -448,6 +448,11 @@ def test_other_parameters_need_overwrite(tmp_path):
         write_splits(tmp_path, "bfs", other)
     write_splits(tmp_path, "bfs", other, overwrite=True)
     assert json.loads((tmp_path / "manifest.json").read_text())["splits"]["bfs/val"]["seed"] == 9
+    path = tmp_path / "bfs" / "val.safetensors"
+    ino = path.stat().st_ino
+    write_splits(tmp_path, "bfs", other, overwrite=True)  # regenerates even a verified split
+    assert path.stat().st_ino != ino
+    assert len(load_split(tmp_path, "bfs", "val")) == 3
 
 
 # ----------------------------------------------------------------------------- PyG

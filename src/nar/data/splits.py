@@ -135,7 +135,8 @@ def write_splits(out_dir, algorithms: str | Iterable[str],
 
     ``splits``: names of the standard splits, or a mapping name -> :class:`SplitSpec`.  A split
     already on disk with the same parameters and a matching hash is skipped (resume); a missing or
-    corrupted one is rewritten; one written with other parameters raises unless ``overwrite``.
+    corrupted one is rewritten; one written with other parameters raises.  ``overwrite=True``
+    regenerates every split (e.g. after the algorithms or samplers changed).
     One split is generated and written at a time.  ``progress(done, total, what)`` counts samples
     over the whole job (skipped splits count as done).
     """
@@ -157,7 +158,7 @@ def write_splits(out_dir, algorithms: str | Iterable[str],
     for params in jobs:
         key = f"{params['algorithm']}/{params['split']}"
         entry = manifest["splits"].get(key)
-        if _verified(out_dir, entry, params):
+        if not overwrite and _verified(out_dir, entry, params):
             done += params["count"]
             if progress is not None:
                 progress(done, total, f"{key} (verified, skipped)")
