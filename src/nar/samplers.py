@@ -96,21 +96,30 @@ def _segments_cross(xs, ys) -> bool:
     return (d1 * d2 <= 0) and (d3 * d4 <= 0)
 
 
+_ORDERED_TRIPLES: dict[int, np.ndarray] = {}
+
+
+def _ordered_triples(n: int) -> np.ndarray:
+    """Boolean ``[n, n, n]`` mask of index triples i < j < k (cached per n)."""
+    mask = _ORDERED_TRIPLES.get(n)
+    if mask is None:
+        i = np.arange(n)
+        mask = _ORDERED_TRIPLES[n] = (i[:, None, None] < i[None, :, None]) & (i[None, :, None] < i[None, None, :])
+    return mask
+
+
 def points_in_disk(rng: Rng, n: int, radius: float = 2.0, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniform in a disk, redrawn while any three are collinear (|cross| < tol), as CLRS."""
     for _ in range(1000):
-        r = radius * np.sqrt(rng.random(n))
-        t = 2 * np.pi * rng.random(n)
+        t = rng.uniform(0.0, 2 * np.pi, size=n)
+        r = radius * np.sqrt(rng.uniform(0.0, 1.0, size=n))
         xs, ys = r * np.cos(t), r * np.sin(t)
         if n < 3:
             return xs, ys
-        dx = xs[None, :] - xs[:, None]
+        dx = xs[None, :] - xs[:, None]  # [i, j] = x_j - x_i
         dy = ys[None, :] - ys[:, None]
-        cross = dx[:, :, None] * dy[:, None, :] - dy[:, :, None] * dx[:, None, :]  # [i,j,k]
-        iu = np.arange(n)
-        distinct = (iu[:, None, None] != iu[None, :, None]) & (iu[:, None, None] != iu[None, None, :]) \
-            & (iu[None, :, None] != iu[None, None, :])
-        if not np.any(distinct & (np.abs(cross) < tol)):
+        cross = dx[:, :, None] * dy[:, None, :] - dy[:, :, None] * dx[:, None, :]  # [i, j, k]
+        if not np.any((np.abs(cross) < tol) & _ordered_triples(n)):
             return xs, ys
     raise InputError(f"could not draw {n} points without collinear triples in 1000 attempts")
 
