@@ -26,7 +26,7 @@ def as_vector(algorithm: str, arg: str, value, *, min_len: int = 1, integer: boo
         raise InputError(f"{algorithm}: {arg} must have at least {min_len} element(s), got {arr.shape[0]}")
     if arr.dtype.kind not in "biuf":
         raise InputError(f"{algorithm}: {arg} must be numeric, got dtype {arr.dtype}")
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise InputError(f"{algorithm}: {arg} must be finite (no NaN or inf)")
     _check_range(algorithm, arg, arr)
     if integer:
@@ -64,7 +64,7 @@ def as_adjacency(algorithm: str, A, *, nonnegative: bool = False, symmetric: boo
     if arr.dtype.kind not in "biuf":
         raise InputError(f"{algorithm}: A must be numeric, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise InputError(f"{algorithm}: A must be finite (no NaN or inf); absent edges are 0")
     _check_range(algorithm, "A", arr)
     if nonnegative and arr.min() < 0:
