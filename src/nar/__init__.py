@@ -6,6 +6,17 @@ from .validation import InputError
 
 __version__ = "0.1.0"
 
+_SUBMODULES = ("data", "models", "train", "exact", "viz")
+
+
+def __getattr__(name: str):
+    """Import the torch-heavy sub-packages (``nar.data``, ``nar.models``, ...) on first use."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'nar' has no attribute {name!r}")
+
 __all__ = [
     "InputError",
     "Location",

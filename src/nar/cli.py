@@ -51,6 +51,30 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_splits(args) -> int:
+    from tqdm import tqdm
+
+    from .data import write_splits
+
+    names = args.algorithms
+    if names == ["all"]:
+        from .specs import CLRS_30_ALGS
+
+        names = list(CLRS_30_ALGS)
+    bar = tqdm(desc="splits", unit="sample", disable=args.quiet)
+
+    def progress(done, total, what):
+        bar.total = total
+        bar.set_description(str(what))
+        bar.n = done
+        bar.refresh()
+
+    write_splits(args.out, names, splits=tuple(args.splits), overwrite=args.overwrite, progress=progress)
+    bar.close()
+    print(f"splits {args.splits} of {len(names)} algorithm(s) verified in {args.out} (manifest.json)")
+    return 0
+
+
 def cmd_show(args) -> int:
     from .api import sample
     from .pretty import format_trajectory
@@ -83,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sampler option, e.g. p=0.3 or p=[0.1,0.5]")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("splits", help="write (or verify and resume) the fixed CLRS30-like splits")
+    p.add_argument("algorithms", nargs="+", help="algorithm names, or 'all'")
+    p.add_argument("--out", required=True, help="directory for <algorithm>/<split>.safetensors + manifest.json")
+    p.add_argument("--splits", nargs="+", default=["train", "val", "test"], choices=["train", "val", "test"])
+    p.add_argument("--overwrite", action="store_true", help="regenerate even splits written with other parameters")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_splits)
 
     p = sub.add_parser("show", help="print one trajectory and optionally draw its hints over time")
     p.add_argument("algorithm")
