@@ -1,0 +1,129 @@
+"""``nar report RUN_DIR...``: a markdown table of runs and a PNG of their learning curves.
+
+Reads each run's ``config.json``, ``results.json`` (absent while a run is unfinished: its best
+validation score is then taken from ``eval.csv`` and its test column is empty), ``eval.csv`` and
+``train.csv`` (:mod:`nar.train.logs`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .logs import read_csv
+from .loop import CONFIG, RESULTS
+
+
+class RunRecord:
+    """What the report needs of one run directory."""
+
+    def __init__(self, path):
+        from ..validation import InputError
+
+        self.path = Path(path)
+        if not (self.path / CONFIG).is_file():
+            raise InputError(f"{self.path} is not a training run (no {CONFIG}); give directories written by "
+                             f"`nar train --out`")
+        self.config = json.loads((self.path / CONFIG).read_text())
+        self.results = json.loads((self.path / RESULTS).read_text()) if (self.path / RESULTS).is_file() else None
+        self.evals = read_csv(self.path / "eval.csv")
+        self.train = read_csv(self.path / "train.csv")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def val_curve(self, algorithm: str) -> tuple[list[int], list[float]]:
+        rows = [r for r in self.evals if r["split"] == "val" and r["algorithm"] == algorithm and r["metric"] == "score"]
+        return [int(r["step"]) for r in rows], [float(r["value"]) for r in rows]
+
+    def loss_curve(self) -> tuple[list[int], list[float]]:
+        return [int(r["step"]) for r in self.train], [float(r["loss"]) for r in self.train]
+
+    def rows(self) -> list[dict]:
+        out = []
+        res = self.results
+        steps_done = res["steps_done"] if res else (int(self.train[-1]["step"]) if self.train else 0)
+        for name in self.config["algorithms"]:
+            steps, vals = self.val_curve(name)
+            if res:
+                best_val = res["val"].get(name)
+                best_step = res["best_step"]
+                test = res["test"].get(name)
+            else:
+                best_val = max(vals) if vals else None
+                best_step = steps[vals.index(best_val)] if vals else None
+                test = None
+            out.append({
+                "run": self.name, "algorithm": name, "processor": self.config["processor"],
+                "model": self.config["model"], "steps": f"{steps_done}/{self.config['steps']}",
+                "step_count": self.config["step_count"], "best_step": best_step, "val": best_val,
+                "test": None if test is None else test["score"], "test_n": None if test is None else test["n"],
+                "finished": res is not None,
+            })
+        return out
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * x:.2f}"
+
+
+def markdown(records: list[RunRecord]) -> str:
+    lines = ["| run | algorithm | model | processor | steps | step count | best step | val (best) | test | test n |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for rec in records:
+        for r in rec.rows():
+            state = "" if r["finished"] else " (unfinished)"
+            lines.append(f"| {r['run']}{state} | {r['algorithm']} | {r['model']} | {r['processor']} | {r['steps']} | "
+                         f"{r['step_count']} | {r['best_step'] if r['best_step'] is not None else '—'} | "
+                         f"{_pct(r['val'])} | {_pct(r['test'])} | {r['test_n'] or '—'} |")
+    lines.append("\nScores in % (CLRS metrics, mean over output probes); val = best validation score (the "
+                 "checkpoint tested); step count: 'truth' = ground-truth trajectory length, 'learned' = "
+                 "termination head.")
+    return "\n".join(lines)
+
+
+def plot(records: list[RunRecord], path) -> Path | None:
+    """Validation score and training loss against steps, one line per run (and algorithm)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, (ax_v, ax_l) = plt.subplots(1, 2, figsize=(11, 4))
+    for rec in records:
+        multi = len(rec.config["algorithms"]) > 1
+        for name in rec.config["algorithms"]:
+            steps, vals = rec.val_curve(name)
+            if steps:
+                ax_v.plot(steps, vals, marker=".", label=f"{rec.name}: {name}" if multi else rec.name)
+        steps, loss = rec.loss_curve()
+        if steps:
+            ax_l.plot(steps, loss, label=rec.name)
+    ax_v.set(xlabel="training step", ylabel="validation score", title="validation (n = 16)", ylim=(0, 1.02))
+    ax_l.set(xlabel="training step", ylabel="training loss", title="training loss (output + hints)")
+    if any(rec.train for rec in records):
+        ax_l.set_yscale("log")
+    for ax in (ax_v, ax_l):
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(run_dirs, out_dir) -> tuple[str, Path | None]:
+    """Write ``report.md`` and ``learning_curves.png`` under ``out_dir``; returns (markdown, png or None)."""
+    from ..data.store import atomic_write
+
+    records = [RunRecord(d) for d in run_dirs]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md = markdown(records)
+    data = (md + "\n").encode()
+    atomic_write(out / "report.md", lambda put: put(data))
+    return md, plot(records, out / "learning_curves.png")
