@@ -146,3 +146,42 @@ def test_jacobian_penalty_matches_exact_frobenius_norm():
     est = jacobian_penalty(f, z, generator=g)
     exact = (A ** 2).sum() / 6
     assert abs(est.item() - exact.item()) / exact.item() < 0.05
+
+
+def test_anderson_iterates_are_copies_beyond_its_memory():
+    # the reference solver returned views into its m-slot buffer: after m iterations the kept
+    # trajectory repeated itself.  Here every kept iterate is the state f was evaluated at.
+    f, _ = contractive_map(scale=0.9)
+    seen = []
+
+    def spy(z):
+        seen.append(z.clone())
+        return f(z)
+
+    cfg = SolverConfig(name="anderson", memory=2, tol=1e-12, stop="abs", max_iter=9, keep_iterates=True)
+    res = solve(spy, torch.zeros(3, 5, 4), cfg)
+    assert len(res.iterates) == 9
+    for kept, evaluated in zip(res.iterates, seen):
+        torch.testing.assert_close(kept, evaluated, atol=0, rtol=0)
+    assert all(not torch.equal(res.iterates[i], res.iterates[i + 2]) for i in range(7))
+
+
+def test_unconverged_graph_returns_its_lowest_residual_iterate():
+    def f(z):  # Picard diverges: residuals 1, 2, 4, ... from z = 0, so the first iterate is the best
+        return 2 * z + 1
+
+    res = solve(f, torch.zeros(2, 1), SolverConfig(name="fixed_point", tol=1e-6, stop="abs", max_iter=6))
+    assert not res.converged.any() and torch.all(res.iterations == 6)
+    assert torch.all(res.z == 0) and torch.allclose(res.residual, torch.ones(2))
+
+
+def test_non_finite_residual_stops_that_graph_only():
+    def f(z):
+        out = 0.5 * z + 1.0
+        out[1] = out[1] * float("inf")
+        return out
+
+    res = solve(f, torch.zeros(2, 3), SolverConfig(name="anderson", tol=1e-8, stop="abs", max_iter=80))
+    assert res.converged.tolist() == [True, False]
+    assert res.iterations[1] == 1 and torch.isfinite(res.z).all()
+    torch.testing.assert_close(res.z[0], torch.full((3,), 2.0), atol=1e-7, rtol=0)

@@ -2,7 +2,9 @@
 
 Each solver finds ``z* = f(z*)`` for a batch of states ``z [B, ...]`` (for DEAR: node latents
 ``[B, N, H]``).  Every graph of the batch converges on its own: it is frozen at its first iterate whose
-residual is under the tolerance while the others go on.  Residuals ignore padding (``mask [B, N]``
+residual is under the tolerance while the others go on.  A graph that does not converge within the
+iteration budget returns its lowest-residual iterate; one whose residual becomes non-finite stops there
+(also returning its best iterate), and a non-finite solver proposal falls back to ``f(z)``.  Residuals ignore padding (``mask [B, N]``
 broadcast over the trailing axes).  Stored iterates are copies, never views into a reused buffer.
 
 Residual of graph b: ``||f(z_b) - z_b||`` over its real entries; relative stop divides by
@@ -53,9 +55,9 @@ class SolverConfig:
 
 @dataclass
 class SolverResult:
-    z: torch.Tensor  # [B, ...] the (frozen) solution of each graph
-    iterations: torch.Tensor  # [B] int64: iterations used by each graph
-    residual: torch.Tensor  # [B] final residual (abs or rel per the config)
+    z: torch.Tensor  # [B, ...] per graph: its first iterate under tolerance, else its lowest-residual one
+    iterations: torch.Tensor  # [B] int64: evaluations of f used by each graph
+    residual: torch.Tensor  # [B] residual of the returned iterate (abs or rel per the config)
     converged: torch.Tensor  # [B] bool
     iterates: list[torch.Tensor] = field(default_factory=list)  # copies, if kept
 
@@ -93,32 +95,39 @@ def solve(f: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, config: S
 
 
 def _iterate(f, z0, config: SolverConfig, mask, max_iter: int, stepper) -> SolverResult:
+    """The shared loop: per-graph freezing, best-iterate fallback, non-finite guard."""
     B = z0.shape[0]
     emask = _entry_mask(z0, mask)
     z = z0 * emask
-    done = torch.zeros(B, dtype=torch.bool, device=z0.device)
+    done = torch.zeros(B, dtype=torch.bool, device=z0.device)  # converged or diverged: no longer moves
+    converged = torch.zeros_like(done)
     iters = torch.zeros(B, dtype=torch.long, device=z0.device)
-    res = torch.full((B,), float("inf"), dtype=z0.dtype, device=z0.device)
-    frozen = z.clone()
+    res = torch.full((B,), float("inf"), dtype=z0.dtype, device=z0.device)  # residual of `best`
+    best = z.clone()  # the first iterate under tolerance, else the lowest-residual iterate so far
     iterates = []
     for _ in range(max_iter):
         fz = f(z) * emask
         r = residuals(fz, z, emask, config.stop)
         active = ~done
         iters = iters + active.long()
-        res = torch.where(active, r, res)
-        newly = active & (r < config.tol)
-        if newly.any():
-            frozen[newly] = z[newly]
-            done = done | newly
+        finite = torch.isfinite(r)
+        better = active & finite & (r < res)
+        if better.any():
+            best[better] = z[better]
+            res = torch.where(better, r, res)
+        newly = active & finite & (r < config.tol)
+        converged = converged | newly
+        done = done | newly | (active & ~finite)  # a non-finite residual ends that graph's search
         if config.keep_iterates:
-            iterates.append(torch.where(_bmask(done, z), frozen, z).clone())
+            iterates.append(torch.where(_bmask(done, z), best, z).clone())
         if done.all():
             break
         z_next = stepper.next(z, fz, emask) * emask
-        z = torch.where(_bmask(done, z), frozen, z_next)
-    z = torch.where(_bmask(done, z), frozen, z)
-    return SolverResult(z=z, iterations=iters, residual=res, converged=done, iterates=iterates)
+        bad = ~torch.isfinite(z_next.flatten(1)).all(1)  # e.g. a singular Anderson system: take f(z)
+        if bad.any():
+            z_next = torch.where(_bmask(bad, z), fz, z_next)
+        z = torch.where(_bmask(done, z), best, z_next)
+    return SolverResult(z=best, iterations=iters, residual=res, converged=converged, iterates=iterates)
 
 
 def _bmask(flags: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
