@@ -105,6 +105,9 @@ class Trainer:
         out = model(batch, self.cfg.teacher_forcing, generator=generator)
         return self.core.loss(out, batch)
 
+    def on_train_end(self, model, step: int) -> None:
+        """Called on every rank with the final (not the best) weights, before the test."""
+
     # -- run ------------------------------------------------------------------------------------------
     def run(self) -> dict:
         self.info = ddp.setup(self.cfg.device)
@@ -206,6 +209,7 @@ class Trainer:
             best = self._validate(model, val_sets, step, best, log, bar)
         if step > start_step and step % cfg.checkpoint_every != 0:
             self._save_last(model, opt, step, elapsed, best)
+        self.on_train_end(model, step)
         results = self._test(model, step, start_step, elapsed, best, log)
         log.close()
         return results
