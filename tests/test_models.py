@@ -119,7 +119,7 @@ def test_hint_modes():
     assert set(none.heads["bfs"].encoders) == {"pos", "s", "A", "adj"}
     assert set(none.heads["bfs"].decoders) == {"pi"}
     losses = none.loss(none(b), b)
-    assert float(losses["hint"]) == 0.0 and not any(k.startswith("hint/") for k in losses)
+    assert float(losses["hint"].detach()) == 0.0 and not any(k.startswith("hint/") for k in losses)
     assert evaluate(none, b).hints == {}
     dec = Reasoner("bfs", "mpnn", hidden=8, hint_mode="decoded_only")
     assert set(dec.heads["bfs"].encoders) == {"pos", "s", "A", "adj"}
@@ -174,7 +174,7 @@ def test_learned_termination():
     b = collate(nar.sample("bfs", n=6, count=4, seed=6))
     model = Reasoner("bfs", "mpnn", hidden=16, termination=True)
     losses = model.loss(model(b), b)
-    assert "termination" in losses and float(losses["termination"]) > 0
+    assert "termination" in losses and float(losses["termination"].detach()) > 0
     out = model.eval()(b, steps="learned", max_steps=5)
     assert out.final_step.shape == (4,) and int(out.final_step.max()) <= 4
     assert set(model.predict(b, steps="learned", max_steps=5)) == {"pi"}
@@ -189,3 +189,18 @@ def test_model_spec_rewrites():
     ms = model_spec("binary_search")
     assert "pred_h" not in ms.probes and ms.probes["pred"] == ("input", "node", "pointer")
     assert "pred_h" in model_spec("binary_search", pred_as_input=False).probes
+
+
+def test_config_rebuilds_the_model_and_finished_samples_are_frozen():
+    b = collate(nar.sample("bfs", n=7, count=4, seed=8))
+    model = Reasoner(["bfs"], "pgn", hidden=16, termination=True).eval()
+    clone = Reasoner(**model.config)
+    clone.load_state_dict(model.state_dict())
+    out, again = model(b), clone.eval()(b)
+    assert torch.equal(out.outputs["pi"], again.outputs["pi"])
+    short = int(b.lengths.argmin())
+    last = int(b.lengths[short]) - 2  # its final step; afterwards its predictions stay as they were
+    if last + 1 < out.hints["pi_h"].shape[1]:
+        assert torch.equal(out.hints["pi_h"][short, last + 1:], out.hints["pi_h"][short, last].expand_as(
+            out.hints["pi_h"][short, last + 1:]))
+    assert torch.equal(out.final_step, (b.lengths - 2).clamp_min(0))

@@ -29,6 +29,13 @@ class Encoded:
     graph: Tensor
     adj: Tensor  # [B, N, N] bool, self-loops included, real nodes only
 
+    def select(self, rows: Tensor) -> "Encoded":
+        """The samples ``rows`` (an index tensor along the batch axis)."""
+        e = self.edge
+        dense = None if e.dense is None else e.dense.index_select(0, rows)
+        return Encoded(self.node.index_select(0, rows), EdgeFeatures(e.x.index_select(0, rows), e.weight, e.bias, dense),
+                       self.graph.index_select(0, rows), self.adj.index_select(0, rows))
+
     def __add__(self, other: "Encoded") -> "Encoded":
         e, o = self.edge, other.edge
         edge = EdgeFeatures(torch.cat([e.x, o.x], -1), torch.cat([e.weight, o.weight], 0), e.bias + o.bias)

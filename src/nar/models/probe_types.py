@@ -95,13 +95,14 @@ class NodePointerDecoder(nn.Module):
 
     def forward(self, h: Tensor, e: EdgeFeatures, g: Tensor, ctx: Ctx) -> Tensor:
         # max(a, b) = b + relu(a - b), and score is linear without bias:
-        # score(max(p1_x, q_xy)) = score(q_xy) + score(relu(p1_x - q_xy)), q_xy = L2 h_y + L3 e_yx
-        et = e.transpose()
-        q = et.project(self.edge) + self.dst(h)[:, None, :, :]  # [B, x, y, H]
+        # score(max(p1_x, q_yx)) = score(q_yx) + score(relu(p1_x - q_yx)), q_yx = L2 h_y + L3 e_yx,
+        # computed in the [B, y, x] layout of the edges and transposed at the end (a [B, N, N] tensor)
+        dst = self.dst(h)
+        q = e.project(self.edge) + dst[:, :, None, :]  # [B, y, x, H]
         w = self.score.weight  # [1, H]
-        q_score = et.project_weights(w @ self.edge.weight, w @ self.edge.bias) + (self.dst(h) @ w.t())[:, None, :, :]
-        gap = torch.relu(self.src(h)[:, :, None, :] - q)
-        return (q_score + self.score(gap)).squeeze(-1)
+        q_score = e.project_weights(w @ self.edge.weight, w @ self.edge.bias) + (dst @ w.t())[:, :, None, :]
+        gap = torch.relu(self.src(h)[:, None, :, :] - q)
+        return (q_score + self.score(gap)).squeeze(-1).transpose(1, 2)
 
 
 class EdgeLinearDecoder(nn.Module):

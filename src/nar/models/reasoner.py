@@ -5,6 +5,7 @@ At step ``i`` (``i = 0 .. S-1``) the model encodes the inputs and the hints of t
 ``teacher_forcing`` per sample), runs the shared processor once, and decodes the hints of time ``i+1``
 and the outputs.  With ``steps='truth'`` (default) ``S = max(1, T-1)`` and sample ``b`` takes its outputs
 from step ``max(length_b - 2, 0)``; its hidden state is frozen afterwards (CLRS ``nets.Net``).
+Finished samples are not computed at all: each step runs on the samples still running.
 
     model = Reasoner("bfs", processor="triplet_gmpnn")          # or Reasoner(["bfs", "dfs"], ...)
     out = model(batch, teacher_forcing=0.0)                      # ModelOutput (raw predictions)
@@ -88,6 +89,9 @@ class Reasoner(nn.Module):
         enforce_permutations, pred_as_input: the CLRS probe rewrites (:mod:`nar.models.spec`).
         max_dense_bytes: refuse batches whose dense activations are estimated above this many bytes
             (default: 80% of the device's total memory).
+
+    ``model.config`` holds these arguments (JSON-able): ``Reasoner(**model.config)`` rebuilds the same
+    architecture, so a checkpoint is ``{"config": model.config, "state": model.state_dict()}``.
     """
 
     def __init__(self, algorithms: str | Sequence[str], processor: str | Processor = "triplet_gmpnn",
@@ -106,6 +110,11 @@ class Reasoner(nn.Module):
         names = [algorithms] if isinstance(algorithms, str) else list(algorithms)
         if not names or len(set(names)) != len(names):
             raise ValueError(f"algorithms must be a non-empty list of distinct names, got {algorithms!r}")
+        self.config = dict(  # constructor arguments: Reasoner(**model.config) rebuilds the architecture
+            algorithms=names, processor=processor if isinstance(processor, str) else processor.name,
+            hidden=hidden, hint_mode=hint_mode, feedback=feedback, use_ln=use_ln, nb_triplet_fts=nb_triplet_fts,
+            nb_heads=nb_heads, encoder_init=encoder_init, dropout=dropout, termination=termination,
+            enforce_permutations=enforce_permutations, pred_as_input=pred_as_input, max_dense_bytes=max_dense_bytes)
         self.hidden, self.hint_mode, self.feedback = hidden, hint_mode, feedback
         self.dropout, self.max_dense_bytes = dropout, max_dense_bytes
         if isinstance(processor, str):
@@ -190,45 +199,50 @@ class Reasoner(nn.Module):
         hidden = enc_in.node.new_zeros(b, n, self.hidden)
         hint_raw: dict[str, list[Tensor]] = {k: [] for k in hint_names}
         halts: list[Tensor] = []
-        fin: list | None = None  # per-sample latents at the final step: h, edge channels, edge dense, graph
+        fin: list = []  # (rows, latents at their final step: h, edge channels, edge dense, graph)
         done = torch.zeros(b, dtype=torch.bool, device=device)
-        prev: dict[str, Tensor] = {}
+        prev: dict[str, Tensor] = {}  # raw hint predictions of the previous step, [B, ...]
         for i in range(total):
-            enc = enc_in
+            # only the samples still running are computed; the others keep their state and predictions
+            active = ~done if learned else i <= final
+            rows = None if bool(active.all()) else active.nonzero().squeeze(1)
+            sub = _rows(rows)
+            ctx_i = ctx if rows is None else Ctx(sub(node_mask), self.training, generator)
+            enc = enc_in if rows is None else enc_in.select(rows)
             if encode_hints and hint_names:
                 cur = self._hints_at(i, data.hints, prev, teacher_forcing, heads, ctx, hard)
-                enc = enc_in + heads.encode(cur, ctx, expanded=True)
-            new_hidden, edge_latents = self.processor(enc.node, enc.edge, enc.graph, enc.adj, hidden, node_mask)
+                enc = enc + heads.encode({k: sub(v) for k, v in cur.items()}, ctx_i, expanded=True)
+            h_prev = sub(hidden)
+            new_hidden, edge_latents = self.processor(enc.node, enc.edge, enc.graph, enc.adj, h_prev,
+                                                      ctx_i.node_mask)
             if self.training and self.dropout > 0:
                 keep = torch.rand(new_hidden.shape, generator=generator, device=device) >= self.dropout
                 new_hidden = new_hidden * keep / (1 - self.dropout)
-            h_t = torch.cat([enc.node, hidden, new_hidden], dim=-1)
+            h_t = torch.cat([enc.node, h_prev, new_hidden], dim=-1)
             e_t = enc.edge.with_dense(edge_latents)
-            prev = heads.decode(hint_names, h_t, e_t, enc.graph, ctx)
+            raw = heads.decode(hint_names, h_t, e_t, enc.graph, ctx_i)
+            prev = raw if rows is None else {k: prev[k].index_copy(0, rows, v) for k, v in raw.items()}
             for k, v in prev.items():
                 hint_raw[k].append(v)
             if heads.termination is not None:
-                halts.append(heads.halt_logit(new_hidden, node_mask))
-            if learned:
-                ending = ~done & ((halts[-1] > 0) | (i == total - 1))
-                active = ~done
-            else:
-                ending = final == i
-                active = i <= final
+                halt = heads.halt_logit(new_hidden, ctx_i.node_mask)
+                halts.append(halt if rows is None else halt.new_zeros(b).index_copy(0, rows, halt))
+            ending = (active & ((halts[-1] > 0) | (i == total - 1))) if learned else final == i
             if bool(ending.any()):  # keep each sample's final latents; outputs are decoded once, below
-                if fin is None:
-                    fin = [h_t, e_t.x, e_t.dense, enc.graph]
-                else:
-                    fin = [v if old is None else torch.where(_lead(ending, v), v, old)
-                           for v, old in zip([h_t, e_t.x, e_t.dense, enc.graph], fin)]
-            hidden = torch.where(active[:, None, None], new_hidden, hidden)
+                rows_e = ending.nonzero().squeeze(1)
+                pos_e = rows_e if rows is None else (torch.cumsum(active.long(), 0) - 1)[rows_e]
+                fin.append((rows_e, [None if v is None else v.index_select(0, pos_e)
+                                     for v in (h_t, e_t.x, e_t.dense, enc.graph)]))
+            hidden = new_hidden if rows is None else hidden.index_copy(0, rows, new_hidden)
             if learned:
                 final = torch.where(ending, torch.full_like(final, i), final)
                 done = done | ending
                 if bool(done.all()):
                     break
-        e_fin = EdgeFeatures(fin[1], e_t.weight, e_t.bias, fin[2])
-        outputs = heads.decode(ms.outputs, fin[0], e_fin, fin[3], ctx)
+        order = torch.argsort(torch.cat([r for r, _ in fin]))  # every sample ends exactly once
+        h_f, x_f, d_f, g_f = (None if vs[0] is None else torch.cat(vs).index_select(0, order)
+                              for vs in zip(*(v for _, v in fin)))
+        outputs = heads.decode(ms.outputs, h_f, EdgeFeatures(x_f, e_t.weight, e_t.bias, d_f), g_f, ctx)
         return ModelOutput(
             algorithm=batch.algorithm, outputs=outputs,
             hints={k: torch.stack(v, 1) for k, v in hint_raw.items()},
@@ -331,6 +345,11 @@ class Reasoner(nn.Module):
         with self._evaluating():
             pred = self.decode(self(batch, 0.0, steps=steps, max_steps=max_steps), batch)
         return pred if with_hints else pred.outputs
+
+
+def _rows(rows: Tensor | None):
+    """``t -> t[rows]`` along the batch axis (identity when ``rows`` is None)."""
+    return (lambda t: t) if rows is None else (lambda t: t.index_select(0, rows))
 
 
 def _lead(mask: Tensor, like: Tensor) -> Tensor:

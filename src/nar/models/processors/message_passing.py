@@ -17,6 +17,7 @@ The max over i in the triplets is taken over the i-dependent terms only (the oth
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..layers import EdgeFeatures, linear, masked_max
@@ -68,8 +69,9 @@ class MessagePassing(Processor):
         else:
             nodes = self.m1(z)[:, None, :, :] + (self.m2(z) + self.mg(graph)[:, None, :])[:, :, None, :]
             msgs = edge.project(self.me) + nodes  # [B, i (sender), j (receiver), H]
-            msgs = self.mlp2(torch.relu(self.mlp1(torch.relu(msgs))))
-            agg = masked_max(msgs, self.senders(adj, node_mask)[..., None], dim=1)
+            msgs = F.linear(torch.relu(self.mlp1(torch.relu(msgs))), self.mlp2.weight)
+            # max_i(W m_i + b) = max_i(W m_i) + b: the bias is added after the aggregation
+            agg = masked_max(msgs, self.senders(adj, node_mask)[..., None], dim=1) + self.mlp2.bias
         out = torch.relu(self.o1(z) + self.o2(agg))
         if self.ln is not None:
             out = self.ln(out)
@@ -87,4 +89,5 @@ class MessagePassing(Processor):
         part = self.t1(z)[:, :, None, None, :] + e1[:, :, :, None, :] + e2[:, :, None, :, :]
         best = masked_max(part, node_mask[:, :, None, None, None], dim=1)  # [B, j, k, F]
         tri = best + self.t2(z)[:, :, None, :] + self.t3(z)[:, None, :, :] + e3 + self.tg(graph)[:, None, None, :]
-        return torch.relu(self.o3(tri)) * pair_mask(node_mask)[..., None]
+        tri = torch.relu(self.o3(tri))
+        return tri if bool(node_mask.all()) else tri * pair_mask(node_mask)[..., None]
