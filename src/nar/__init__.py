@@ -11,10 +11,12 @@ _SUBMODULES = ("data", "models", "train", "exact", "viz")
 
 def __getattr__(name: str):
     """Import the torch-heavy sub-packages (``nar.data``, ``nar.models``, ...) on first use."""
-    if name in _SUBMODULES:
-        import importlib
+    import importlib
 
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "load":  # nar.load(CHECKPOINT) -> a trained model with .predict(name, **inputs)
+        return importlib.import_module(f"{__name__}.train").load
     raise AttributeError(f"module 'nar' has no attribute {name!r}")
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "execute",
     "get_spec",
     "iter_samples",
+    "load",
     "list_algorithms",
     "sample",
 ]
