@@ -204,3 +204,41 @@ def test_config_rebuilds_the_model_and_finished_samples_are_frozen():
         assert torch.equal(out.hints["pi_h"][short, last + 1:], out.hints["pi_h"][short, last].expand_as(
             out.hints["pi_h"][short, last + 1:]))
     assert torch.equal(out.final_step, (b.lengths - 2).clamp_min(0))
+
+
+def test_hand_made_spec_with_uncommon_types_and_locations():
+    """Graph pointers, edge mask_one, graph categorical and edge-pointer inputs: not in CLRS-30, still generic."""
+    from types import MappingProxyType
+
+    from nar.models.heads import AlgorithmHeads
+    from nar.models.layers import EdgeFeatures
+    from nar.models.probe_types import TYPES, Ctx
+    from nar.models.spec import ModelSpec
+    from nar.specs import Location, Probe, Type
+
+    probes = {"ep": Probe(Stage.INPUT, Location.EDGE, Type.POINTER),
+              "gp": Probe(Stage.INPUT, Location.GRAPH, Type.POINTER),
+              "row": Probe(Stage.OUTPUT, Location.EDGE, Type.MASK_ONE),
+              "root": Probe(Stage.OUTPUT, Location.GRAPH, Type.POINTER),
+              "kind": Probe(Stage.OUTPUT, Location.GRAPH, Type.CATEGORICAL)}
+    ms = ModelSpec("custom", MappingProxyType(probes), MappingProxyType({"kind": 3}), (), False)
+    heads = AlgorithmHeads(ms, 8, encode_hints=True, decode_hints=True, node_dim=24, edge_dim=8)
+    mask = torch.tensor([[True] * 4, [True, True, True, False]])
+    ctx = Ctx(mask)
+    g = torch.Generator().manual_seed(0)
+    ep = torch.randint(0, 3, (2, 4, 4), generator=g)
+    enc = heads.encode({"ep": ep, "gp": torch.tensor([1, 2])}, ctx)
+    assert enc.node.shape == (2, 4, 8) and enc.edge.x.shape == (2, 4, 4, 2) and enc.edge.dim == 8
+    raw = heads.decode(ms.outputs, torch.randn(2, 4, 24, generator=g), enc.edge, enc.graph, ctx)
+    assert raw["row"].shape == (2, 4, 4) and raw["root"].shape == (2, 4) and raw["kind"].shape == (2, 3)
+    assert float(raw["row"][1, :, 3].max()) < -1e8 and float(raw["root"][1, 3]) < -1e8  # padded targets
+    truths = {"row": torch.nn.functional.one_hot(torch.tensor([[0, 1, 2, 3], [2, 0, 1, 3]]), 4).float(),
+              "root": torch.tensor([3, 1]), "kind": torch.tensor([[0, 1, 0.], [0, 0, 1.]])}
+    for k, t in truths.items():
+        p = probes[k]
+        loss, w = TYPES[p.type].loss(raw[k], t, ctx.loc_mask(p.location))
+        assert torch.isfinite((loss * w).sum()) and w.sum() > 0
+        hard = TYPES[p.type].hard(raw[k], ctx.loc_mask(p.location))
+        stats = TYPES[p.type].metric_stats(hard, t, ctx.loc_mask(p.location))
+        assert 0.0 <= TYPES[p.type].metric_value(stats.reshape(-1, stats.shape[-1]).sum(0)) <= 1.0
+    assert int(TYPES[Type.POINTER].hard(raw["root"], ctx.loc_mask(Location.GRAPH))[1]) < 3

@@ -200,7 +200,8 @@ def test_reasoner_loss_on_hand_made_predictions():
                       torch.zeros(2, dtype=torch.long))
     losses = model.loss(out, b)
     assert float(losses["output/pi"].detach()) == pytest.approx((3 * math.log(3) + 2 * math.log(2)) / 5, rel=1e-5)
-    assert float(losses["hint/pi_h"].detach()) == pytest.approx(math.log(3), rel=1e-5)  # unmasked zero logits over N = 3
+    # unmasked zero logits over N = 3 targets
+    assert float(losses["hint/pi_h"].detach()) == pytest.approx(math.log(3), rel=1e-5)
     assert float(losses["hint/reach_h"].detach()) == pytest.approx(math.log(2), rel=1e-5)
     assert float(losses["hint"].detach()) == pytest.approx(math.log(3) + math.log(2), rel=1e-5)
     assert float(losses["total"].detach()) == pytest.approx(float((losses["output"] + losses["hint"]).detach()))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..specs import Stage, Type
+from ..specs import Location, Stage, Type
 from .layers import EdgeFeatures, linear, masked_max, masked_mean
 from .probe_types import Ctx, ProbeEncoder, probe_type
 from .spec import ModelSpec
@@ -33,8 +33,9 @@ class Encoded:
         """The samples ``rows`` (an index tensor along the batch axis)."""
         e = self.edge
         dense = None if e.dense is None else e.dense.index_select(0, rows)
-        return Encoded(self.node.index_select(0, rows), EdgeFeatures(e.x.index_select(0, rows), e.weight, e.bias, dense),
-                       self.graph.index_select(0, rows), self.adj.index_select(0, rows))
+        edge = EdgeFeatures(e.x.index_select(0, rows), e.weight, e.bias, dense)
+        return Encoded(self.node.index_select(0, rows), edge, self.graph.index_select(0, rows),
+                       self.adj.index_select(0, rows))
 
     def __add__(self, other: "Encoded") -> "Encoded":
         e, o = self.edge, other.edge
@@ -114,14 +115,15 @@ class AlgorithmHeads(nn.Module):
             out[name] = probe_type(p.type).finish(self.decoders[name](h, e, g, ctx), p.location, ctx)
         return out
 
-    def activation_floats(self, batch: int, n: int) -> int:
-        """Rough float count of what the encoders/decoders keep alive per step."""
-        from ..specs import Location  # local: only needed here
+    def activation_floats(self, batch: int, n: int, grad: bool = True) -> int:
+        """Rough float count of what the encoders/decoders keep alive per step (``grad``: for backward)."""
         floats = 0
         for name in self.decoders:
             p = self.mspec.probes[name]
             if p.type in (Type.POINTER, Type.PERMUTATION_POINTER):
-                floats += 3 * batch * n ** (3 if p.location == Location.EDGE else 2) * self.hidden
+                floats += 3 * batch * n * n * self.hidden
+                if p.location == Location.EDGE:  # [B, N, N, N, H], in chunks of <= 256 MiB without grad
+                    floats += 2 * batch * n ** 3 * self.hidden if grad else (256 << 20) // 4
             elif p.location == Location.EDGE:
                 floats += 3 * batch * n * n * self.mspec.nb_classes.get(name, 1)
         return floats + 2 * batch * n * n * self.hidden

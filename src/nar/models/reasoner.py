@@ -145,10 +145,13 @@ class Reasoner(nn.Module):
         return self.heads[algorithm]
 
     def _check_memory(self, heads: AlgorithmHeads, b: int, n: int, steps: int, device) -> None:
-        per_step = self.processor.activation_floats(b, n, self.hidden) + heads.activation_floats(b, n)
-        kept = steps if torch.is_grad_enabled() else 2
+        grad = torch.is_grad_enabled()
+        per_step = self.processor.activation_floats(b, n, self.hidden) + heads.activation_floats(b, n, grad)
+        kept = steps if grad else 2
         estimate = 4 * per_step * kept
-        limit = self.max_dense_bytes if self.max_dense_bytes is not None else int(0.8 * device_memory_bytes(device))
+        limit = self.max_dense_bytes
+        if limit is None:
+            limit = int(0.8 * device_memory_bytes(device))
         check_dense_memory(estimate, limit, f"processor {self.processor.name!r} on B={b}, N={n}, "
                                             f"hidden={self.hidden}, {kept} step(s)")
 
@@ -250,25 +253,23 @@ class Reasoner(nn.Module):
 
     def _hints_at(self, i: int, gt: dict[str, Tensor], prev: dict[str, Tensor], tf: float,
                   heads: AlgorithmHeads, ctx: Ctx, hard: bool) -> dict[str, Tensor]:
-        """Encoder inputs (expanded) of the hints at time ``i``."""
+        """Encoder inputs (expanded, whole batch) of the hints at time ``i``: the ground truth at ``i = 0``;
+        then the previous step's predictions, each sample taking the ground truth with probability ``tf``."""
         t = min(i, next(iter(gt.values())).shape[1] - 1)
-        b = ctx.node_mask.shape[0]
-        if i == 0 or tf >= 1.0:
-            force = None
-        else:
-            force = torch.rand(b, generator=ctx.generator, device=ctx.node_mask.device) < tf if tf > 0 else False
+        use_truth = i == 0 or tf >= 1.0
+        force = None
+        if not use_truth and tf > 0.0:
+            force = torch.rand(ctx.node_mask.shape[0], generator=ctx.generator, device=ctx.node_mask.device) < tf
         cur = {}
         for k, enc in heads.encoders.items():
             if k not in gt:
                 continue
-            if force is None:
+            if use_truth:
                 cur[k] = enc.ptype.expand(gt[k][:, t], enc.location, ctx)
                 continue
             fb = enc.ptype.feedback(prev[k], hard)
-            if force is False:
-                cur[k] = fb
-            else:
-                cur[k] = torch.where(_lead(force, fb), enc.ptype.expand(gt[k][:, t], enc.location, ctx), fb)
+            cur[k] = fb if force is None else torch.where(
+                _lead(force, fb), enc.ptype.expand(gt[k][:, t], enc.location, ctx), fb)
         return cur
 
     # -- loss ----------------------------------------------------------------------------------

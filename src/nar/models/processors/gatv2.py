@@ -23,7 +23,8 @@ class GATv2(Processor):
         self.w1, self.w2 = linear(2 * hidden, hidden), linear(2 * hidden, hidden)
         self.we, self.wg = linear(hidden, hidden), linear(hidden, hidden)
         mid = hidden // nb_heads
-        self.att = nn.Parameter(trunc_normal_(torch.empty(nb_heads, mid), 1.0 / mid ** 0.5))  # one Linear(mid, 1) per head
+        # one Linear(mid, 1) per head, as CLRS
+        self.att = nn.Parameter(trunc_normal_(torch.empty(nb_heads, mid), 1.0 / mid ** 0.5))
         self.att_bias = nn.Parameter(torch.zeros(nb_heads))
         self.ln = torch.nn.LayerNorm(hidden) if use_ln else None
 

@@ -1,4 +1,7 @@
-"""Pointer Graph Network (Velickovic et al. 2020): max aggregation over the encoders' graph (input edges, pointers, self-loops)."""
+"""Pointer Graph Network (Velickovic et al. 2020): max aggregation over the encoders' graph.
+
+The graph: self-loops, input/hint edge masks and node pointers (both directions), real nodes only.
+"""
 from __future__ import annotations
 
 from .base import register_processor
