@@ -23,7 +23,8 @@ def demo_run(out_dir="demo_out/bfs_reasoner", seconds: float = 120.0, *, hidden:
     if (out / CONFIG).is_file():  # a previous demo run: start afresh
         shutil.rmtree(out)
     cfg = TrainConfig(algorithms=["bfs"], processor=processor, hidden=hidden, steps=100_000, time_limit=seconds,
-                      eval_every=10, checkpoint_every=50, log_every=5, seed=seed, device="cpu")
+                      eval_every=10, checkpoint_every=50, log_every=5, seed=seed, device="cpu",
+                      threads=1)  # small tensors: one thread is as fast, and robust on a busy machine
     print(f"training a {processor} reasoner (hidden {hidden}) on bfs for {seconds:.0f} s on CPU ...", flush=True)
     res = train(cfg, out, progress=progress)
     test = res["test"]["bfs"]

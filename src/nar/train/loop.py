@@ -190,13 +190,9 @@ class Trainer:
                 sums["hint"] += float(losses["hint"].detach())
                 sums["n"] += 1
                 bar.update(step, loss=f"{loss_v:.3f}")
+                sums["grad_norm"] = norm_v
                 if step % cfg.log_every == 0 or step == cfg.steps:
-                    k = sums["n"]
-                    log.train_row({"step": step, "algorithm": name if len(cfg.algorithms) == 1 else "mixed",
-                                   "loss": sums["loss"] / k, "output_loss": sums["output"] / k,
-                                   "hint_loss": sums["hint"] / k, "grad_norm": norm_v, "lr": cfg.lr,
-                                   "seconds": time.perf_counter() - t0})
-                    sums = {"loss": 0.0, "output": 0.0, "hint": 0.0, "n": 0}
+                    sums = self._log_train(log, step, sums, time.perf_counter() - t0)
                 if step % cfg.eval_every == 0:
                     best = self._validate(model, val_sets, step, best, log, bar)
                 if step % cfg.checkpoint_every == 0:
@@ -205,6 +201,8 @@ class Trainer:
             del stream
             bar.close()
         elapsed = time.perf_counter() - t0
+        if sums["n"]:  # stopped by the time limit between two log rows
+            self._log_train(log, step, sums, elapsed)
         if step > start_step and step % cfg.eval_every != 0:  # the last step was not validated yet
             best = self._validate(model, val_sets, step, best, log, bar)
         if step > start_step and step % cfg.checkpoint_every != 0:
@@ -215,6 +213,13 @@ class Trainer:
         return results
 
     # -- pieces ---------------------------------------------------------------------------------------
+    def _log_train(self, log: RunLog, step: int, sums: dict, seconds: float) -> dict:
+        k = sums["n"]
+        log.train_row({"step": step, "algorithm": self.cfg.algorithms[0] if len(self.cfg.algorithms) == 1 else "mixed",
+                       "loss": sums["loss"] / k, "output_loss": sums["output"] / k, "hint_loss": sums["hint"] / k,
+                       "grad_norm": sums["grad_norm"], "lr": self.cfg.lr, "seconds": seconds})
+        return {"loss": 0.0, "output": 0.0, "hint": 0.0, "n": 0}
+
     def _diverged_message(self, step: int, name: str, loss: float, norm: float) -> str:
         last = ck.pointer(self.out, "last")
         where = (f"the last good checkpoint is {last} (step {ck.read_meta(last)['step']}); "

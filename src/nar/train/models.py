@@ -70,6 +70,21 @@ def build_reasoner(cfg, options: dict) -> nn.Module:
                     termination=cfg.step_count == "learned")
 
 
+def _deq_options() -> dict:
+    from ..models.deq import TRAIN_OPTIONS
+
+    return dict(TRAIN_OPTIONS)
+
+
+@register_model("deq", options=_deq_options())
+def build_deq(cfg, options: dict) -> nn.Module:
+    """DEAR (:mod:`nar.models.deq`): the processor's fixed point found by a root solver; no hints, no
+    step count.  ``model_options``: the :class:`~nar.models.deq.DEQConfig` fields and ``teacher``."""
+    from ..models.deq import build_for_training
+
+    return build_for_training(cfg, options)
+
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The model inside a DistributedDataParallel wrapper (or the model itself)."""
     return getattr(model, "module", model)
