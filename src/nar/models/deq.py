@@ -20,7 +20,7 @@ then one application at ``h*`` for the decoders).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -172,20 +172,33 @@ class DEQReasoner(Reasoner):
         self.config = config if isinstance(config, DEQConfig) else DEQConfig.from_dict(config)
         self.cgp = CayleyAugment(hidden) if self.config.cgp else None
         self._teacher: list[Reasoner] = []
+        self._teacher_source: str | None = None
         if teacher is not None:
             self.set_teacher(teacher)
 
-    def set_teacher(self, teacher: Reasoner | None) -> None:
-        """Set (or clear) the step-wise reasoner the alignment loss targets."""
+    def set_teacher(self, teacher: Reasoner | str | None) -> None:
+        """Set (or clear) the step-wise reasoner the alignment loss targets: a :class:`Reasoner`, or the
+        path of a ``nar train`` run / checkpoint of one (loaded when first needed)."""
+        self._teacher, self._teacher_source = [], None
+        if isinstance(teacher, str):
+            self._teacher_source = teacher
+            return
         if teacher is not None:
             if teacher.hidden != self.hidden:
                 raise ValueError(f"teacher hidden width {teacher.hidden} != DEQ hidden width {self.hidden}")
+            missing = [a for a in self.algorithms if a not in teacher.algorithms]
+            if missing:
+                raise ValueError(f"the teacher has no heads for {missing}; it was built for {teacher.algorithms}")
             for p in teacher.parameters():
                 p.requires_grad_(False)
-        self._teacher = [] if teacher is None else [teacher]
+            self._teacher = [teacher]
 
     @property
     def teacher(self) -> Reasoner | None:
+        if not self._teacher and self._teacher_source is not None:
+            from ..train.inference import load  # a run directory or checkpoint of a step-wise reasoner
+
+            self.set_teacher(load(self._teacher_source).model)
         return self._teacher[0] if self._teacher else None
 
     # -- forward -------------------------------------------------------------------------------
@@ -241,7 +254,10 @@ class DEQReasoner(Reasoner):
         """Mean over graphs of :func:`nar.models.alignment.alignment_loss`; each sampled iterate ``z_j``
         contributes ``P(x, z_j)`` (one differentiable application from the stored copy)."""
         n = batch.node_mask.shape[1]
-        latents, steps = teacher_latents(self.teacher, batch)
+        teacher = self.teacher
+        if next(teacher.parameters()).device != batch.node_mask.device:  # not a sub-module: move it here
+            teacher.to(batch.node_mask.device)
+        latents, steps = teacher_latents(teacher, batch)
         count = min(self.config.align_samples, int((steps - 1).min()))
         idx = sample_iterates(result.iterations, count, generator)  # [B, K]
         ar = torch.arange(idx.shape[0], device=idx.device)
@@ -317,4 +333,36 @@ def evaluate_deq(model: DEQReasoner, batches):
     return acc.result(), SolverSummary(torch.cat(its), torch.cat(res), torch.cat(conv))
 
 
-__all__ = ["DEQConfig", "DEQOutput", "DEQPrediction", "DEQReasoner", "SolverSummary", "evaluate_deq"]
+# -- the trainer's model factory (nar.train.models) ------------------------------------------------
+TRAIN_OPTIONS: dict[str, Any] = {**asdict(DEQConfig()), "teacher": None}
+"""``model_options`` of ``nar train --model deq``: the :class:`DEQConfig` fields, and ``teacher`` (the
+run directory of a trained step-wise reasoner, for the alignment loss)."""
+
+
+def build_for_training(cfg, options: Mapping[str, Any]) -> DEQReasoner:
+    """The DEQ reasoner of a :class:`nar.train.TrainConfig` (processor, width, encoders as for the
+    step-wise reasoner; the hint settings do not apply: DEAR uses no hints) with ``options``
+    (:data:`TRAIN_OPTIONS`).  A bad value is a :class:`nar.validation.InputError`."""
+    from ..validation import InputError
+
+    options = dict(options)
+    teacher = options.pop("teacher", None)
+    if cfg.step_count != "truth":
+        raise InputError("model 'deq' has no termination head (its solver decides when to stop); "
+                         "use step_count=truth (the step count is then not used at all)")
+    try:
+        config = DEQConfig.from_dict(options)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"model_options: {exc}") from None
+    if config.align_weight > 0 and not teacher:
+        raise InputError("model_options.align_weight > 0 needs model_options.teacher (a step-wise run directory)")
+    model = DEQReasoner(cfg.algorithms, processor=cfg.processor, hidden=cfg.hidden, config=config,
+                        use_ln=cfg.use_ln, nb_triplet_fts=cfg.nb_triplet_fts, nb_heads=cfg.nb_heads,
+                        encoder_init=cfg.encoder_init)
+    if teacher:
+        model.set_teacher(str(teacher))
+    return model
+
+
+__all__ = ["DEQConfig", "DEQOutput", "DEQPrediction", "DEQReasoner", "SolverSummary", "TRAIN_OPTIONS", "build_for_training",
+           "evaluate_deq"]
