@@ -297,3 +297,37 @@ def test_multitask_and_learned_termination(tmp_path):
 def test_learned_step_count_needs_a_termination_head(run_dir):
     d, _ = run_dir
     assert main(["eval", str(d), "--n", "8", "--count", "4", "--step-count", "learned"]) == 2
+
+
+def test_fixed_train_split_batches_cover_each_epoch_once(tmp_path):
+    from nar.train.data import TrainData
+
+    cfg = tiny(train_data="fixed", batch_size=250, data_dir=str(tmp_path / "splits"))
+    data = TrainData(cfg)
+    seen = [id(t) for step in range(4) for t in data.trajectories(step)[1]]
+    assert len(seen) == 1000 and len(set(seen)) == 1000  # epoch 0: a permutation of the 1000 samples
+    assert all(t.n == 16 for t in data.trajectories(4)[1])
+    assert (tmp_path / "splits" / "manifest.json").is_file()  # cached, hash-checked split
+    again = TrainData(cfg).trajectories(5)[1]
+    assert [t.inputs["s"].argmax() for t in again] == [t.inputs["s"].argmax() for t in data.trajectories(5)[1]]
+
+
+def test_on_the_fly_batches_follow_the_clrs_training_distribution():
+    from nar.train.data import TrainData, sampler_kwargs
+
+    cfg = tiny(train_sizes=[4, 7, 11])
+    data = TrainData(cfg)
+    assert [data.batch(s)[1].max_nodes for s in range(4)] == [4, 7, 11, 4]
+    assert sampler_kwargs(TrainConfig(), "bridges")["p"][0] == pytest.approx(0.05)  # halved, as CLRS
+    assert sampler_kwargs(TrainConfig(), "kmp_matcher")["length_needle"] == -8
+    assert TrainData(TrainConfig(algorithms=["kmp_matcher"])).batch(0)[1].max_nodes == 20  # 16 * 5 // 4
+
+
+def test_too_large_graph_for_a_dense_processor_is_a_clear_error(run_dir):
+    from nar.models import DenseMemoryError
+
+    d, _ = run_dir
+    model = load(d)
+    model.model.max_dense_bytes = 1 << 20
+    with pytest.raises(DenseMemoryError, match="GiB of dense activations"):
+        model.predict("bfs", A=np.ones((200, 200)), s=0)

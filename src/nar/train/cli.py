@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -82,6 +83,8 @@ def cmd_train(args) -> int:
     cfg = build_config(args)
     out = args.out or default_out(cfg)
     res = train(cfg, out, resume=args.resume, progress=not args.quiet)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports
+        return 0
     print(f"run: {out} ({res['steps_done']} steps, {res['seconds']:.0f} s, step count: {res['step_count']})")
     print(f"best validation (n={cfg.val_n}): {res['best_val']:.4f} at step {res['best_step']}")
     for name, r in res["test"].items():

@@ -71,7 +71,12 @@ def wrap(model: torch.nn.Module, info: DistInfo, *, multi_task: bool) -> torch.n
     """
     if not info.active:
         return model
+    import warnings
+
     from torch.nn.parallel import DistributedDataParallel as DDP
+
+    # a few weight gradients come out transposed (factored edge encoders); DDP copies them: harmless
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
 
     ids = [info.device.index] if info.device.type == "cuda" else None
     return DDP(model, device_ids=ids, find_unused_parameters=multi_task)
