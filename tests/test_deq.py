@@ -142,3 +142,21 @@ def test_a_step_wise_teacher_must_match_the_width():
     model = DEQReasoner("bfs", "mpnn", 8, config=dict(align_weight=0.1))
     with pytest.raises(ValueError, match="teacher"):
         model(collate(nar.sample("bfs", n=5, count=2, seed=0)))
+
+
+def test_the_trainer_builds_a_deq_model_with_strict_options():
+    from nar.train import TrainConfig, build_model
+    from nar.validation import InputError
+
+    cfg = TrainConfig(algorithms=["bfs"], model="deq", processor="mpnn", hidden=8,
+                      model_options={"solver": "broyden", "tol": 0.05})
+    model = build_model(cfg)
+    assert isinstance(model, DEQReasoner) and model.config.solver == "broyden" and model.config.tol == 0.05
+    with pytest.raises(InputError, match="stop_mode"):
+        TrainConfig(algorithms=["bfs"], model="deq", model_options={"stop_mode": "rel"})
+    with pytest.raises(InputError, match="tol"):
+        build_model(cfg.replace(model_options={"tol": -1}))
+    with pytest.raises(InputError, match="teacher"):
+        build_model(cfg.replace(model_options={"align_weight": 0.1}))
+    with pytest.raises(InputError, match="termination"):
+        build_model(cfg.replace(step_count="learned"))
