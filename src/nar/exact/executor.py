@@ -99,7 +99,8 @@ class RunResult:
 
 def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predictor | None = None,
         steps: int | None = None, record_at: np.ndarray | None = None,
-        heaviside: str = "before", track: bool = True, observe=None) -> RunResult:
+        heaviside: str = "before", track: bool = True, observe=None,
+        dedupe: bool | None = None) -> RunResult:
     """Iterate Equation 2 for ``steps`` steps (default: ``max(record_at)``).
 
     ``X0 [R, k]``: initial states (rows in batch order).  ``record_at[g]``: after which step graph
@@ -107,6 +108,8 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
     (Equation 2), ``"after"``, or ``"none"`` (ablations; states become real-valued and a literal
     then holds only on an exact 0 or 1).  ``track``: collect :class:`RunStats` (margins cost a few
     passes over ``[k, R]``).  ``observe(t, XT, mu)``: optional callback after every step.
+    ``dedupe``: evaluate the local step once per distinct state (a node's output depends on its own
+    state only); ``None`` = on for batches of 4096+ nodes while fewer than half the states differ.
     """
     predictor = predictor or IdealPredictor()
     if heaviside not in ("before", "after", "none"):
@@ -127,8 +130,15 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
     record = {} if record_at is None else _by_step(record_at)
     for g in record.get(0, []):
         snaps[g] = XT[:, batch.rows(g)].T.numpy().copy()
+    dedupe = (batch.R >= 4096) if dedupe is None else dedupe
     for t in range(1, steps + 1):
-        matched = compiled.match_t(XT) if binary else compiled.match_exact_t(XT)
+        inverse = None
+        if dedupe and binary:
+            rep, inverse = unique_columns(XT)
+            if len(rep) > batch.R // 2 and t > 1:
+                dedupe, inverse = False, None  # too few repeats to pay for the sort
+        XU = XT if inverse is None else torch.index_select(XT, 1, rep)
+        matched = compiled.match_t(XU) if binary else compiled.match_exact_t(XU)
         m = matched.sum(0)
         counts = compiled.counts_t(matched)
         mu = predictor.mean(compiled, matched, m, counts)
@@ -138,8 +148,11 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
             H = Hb.to(dtype)
         else:
             Hb, H = None, mu.to(dtype)
-        comm = batch.aggregate(H[c0:].T).T
-        XT = torch.cat([H[:c0], comm], 0).contiguous()
+        if inverse is not None:
+            H = torch.index_select(H, 1, inverse)
+        comm = batch.aggregate(H[c0:].T.contiguous()).T
+        XT = H if H.dtype == dtype and H.is_contiguous() else H.to(dtype).contiguous()
+        XT[c0:] = comm
         if heaviside == "after":
             XT = (XT > predictor.tau).to(dtype)
         comm_max = float(comm.max()) if comm.numel() else 0.0
@@ -153,6 +166,35 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
         for g in record.get(t, []):
             snaps[g] = XT[:, batch.rows(g)].T.numpy().copy()
     return RunResult(final=XT.T.numpy().copy(), snapshots=snaps, stats=stats)
+
+
+def unique_columns(XT: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distinct columns of a 0/1 matrix ``XT [k, R]``: ``(rep, inverse)`` with
+    ``XT[:, rep][:, inverse] == XT``.  Columns are packed exactly into 48-bit float64 words (two
+    24-bit float32 products each), pairs of words are sorted together as complex numbers, and
+    longer states are ranked pair by pair -- exact, no hashing."""
+    k, R = XT.shape
+    X32 = XT.to(torch.float32)
+    words = []
+    for start in range(0, k, 48):
+        lo = X32[start: start + 24]
+        hi = X32[start + 24: start + 48]
+        w = ((2.0 ** torch.arange(lo.shape[0], dtype=torch.float32)) @ lo).to(torch.float64)
+        if hi.shape[0]:
+            w += ((2.0 ** torch.arange(hi.shape[0], dtype=torch.float32)) @ hi).to(torch.float64) * 2.0 ** 24
+        words.append(w.numpy())
+    rank = None
+    for i in range(0, len(words), 2):
+        key = words[i] + 1j * words[i + 1] if i + 1 < len(words) else words[i]
+        if rank is not None:
+            _, r2 = np.unique(key, return_inverse=True)
+            key = rank.astype(np.float64) * (int(r2.max()) + 1) + r2
+        _, rank = np.unique(key, return_inverse=True)
+    rank = rank.reshape(-1)
+    U = int(rank.max()) + 1 if R else 0
+    rep = np.zeros(U, dtype=np.int64)
+    rep[rank] = np.arange(R)
+    return torch.from_numpy(rep), torch.from_numpy(rank)
 
 
 def _by_step(record_at) -> dict[int, list[int]]:
