@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from nar.train.config import TrainConfig
 from nar.train.published import CORE_SUITE

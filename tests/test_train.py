@@ -1,6 +1,5 @@
 """Training: strict config, checkpoints, exact resume, NaN stop, eval/report commands, inference."""
 import json
-import math
 
 import numpy as np
 import pytest
@@ -331,3 +330,17 @@ def test_too_large_graph_for_a_dense_processor_is_a_clear_error(run_dir):
     model.model.max_dense_bytes = 1 << 20
     with pytest.raises(DenseMemoryError, match="GiB of dense activations"):
         model.predict("bfs", A=np.ones((200, 200)), s=0)
+
+
+def test_worker_processes_give_the_same_batches_in_step_order():
+    from nar.train.data import TrainData
+
+    cfg = tiny(num_workers=2, algorithms=["bfs", "minimum"])
+    data = TrainData(cfg)
+    it = data.loader(3)
+    got = [next(it) for _ in range(4)]
+    del it
+    assert [s for s, _, _ in got] == [3, 4, 5, 6]
+    for s, name, batch in got:
+        want_name, want = data.batch(s)
+        assert name == want_name and torch.equal(batch.inputs["pos"], want.inputs["pos"])
