@@ -49,7 +49,7 @@ def test_config_rejects_unknown_keys_and_names_the_valid_ones():
 
 
 def test_no_hints_and_no_step_count():
-    model = DEQReasoner("bfs", "mpnn", 8)
+    model = DEQReasoner("bfs", "mpnn", 8, config=dict(max_iter=10, eval_max_iter=10))
     assert not any(k in model.spec("bfs").hints for k in model.heads["bfs"].encoders)
     assert set(model.heads["bfs"].decoders) == set(model.spec("bfs").outputs)
     b = collate(nar.sample("bfs", n=5, count=2, seed=0))

@@ -87,11 +87,11 @@ def test_alignment_adds_a_weighted_term_that_training_on_it_lowers():
                                                             rel=1e-6)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     first = float(losses["align"].detach())
-    for _ in range(15):
+    for _ in range(8):
         opt.zero_grad()
         model.loss(model(b, generator=gen()), b)["align"].backward()
         opt.step()
-    assert float(model.loss(model(b, generator=gen()), b)["align"].detach()) < 0.8 * first
+    assert float(model.loss(model(b, generator=gen()), b)["align"].detach()) < 0.9 * first
     model.eval()
     with torch.no_grad():
         assert "align" not in model(b).aux  # a training-time term only
