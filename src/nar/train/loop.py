@@ -133,6 +133,7 @@ class Trainer:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         last, _ = self._prepare_dir()
+        ddp.barrier(info)  # every rank has looked at the directory before rank 0 writes to it
         if info.main:
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / CONFIG)
@@ -155,6 +156,9 @@ class Trainer:
                 ck.prune(out)
         elif self.resume and info.main:
             print(f"{out}: no checkpoint yet; starting from step 0", flush=True)
+            if (out / "checkpoints").is_dir():  # a best checkpoint of the lost attempt
+                ck.set_pointer(out, "best", None)
+                ck.prune(out)
         ddp.barrier(info)
         log = RunLog(out, enabled=info.main, resume_step=step if self.resume else None)
         net = ddp.wrap(model, info, multi_task=len(cfg.algorithms) > 1)
