@@ -185,3 +185,33 @@ def test_non_finite_residual_stops_that_graph_only():
     assert res.converged.tolist() == [True, False]
     assert res.iterations[1] == 1 and torch.isfinite(res.z).all()
     torch.testing.assert_close(res.z[0], torch.full((3,), 2.0), atol=1e-7, rtol=0)
+
+
+def test_graphs_that_are_done_are_not_evaluated_again_when_f_can_select():
+    f, _ = contractive_map(B=3)
+    scale = torch.tensor([0.0, 1.0, 1.0])  # graph 0 converges at once
+
+    class Selectable:
+        def __init__(self, rows=None):
+            self.rows = rows
+
+        def __call__(self, z):
+            rows = torch.arange(3) if self.rows is None else self.rows
+            log.append(rows.tolist())
+            return f_rows(z, rows)
+
+        def select(self, rows):
+            return Selectable(rows)
+
+    def f_rows(z, rows):
+        full = torch.zeros(3, 5, 4)
+        full[rows] = z
+        return (f(full) * scale[:, None, None])[rows]
+
+    log = []
+    cfg = SolverConfig(name="anderson", tol=1e-10, stop="abs", max_iter=100)
+    res = solve(Selectable(), torch.zeros(3, 5, 4), cfg)
+    plain = solve(lambda z: f(z) * scale[:, None, None], torch.zeros(3, 5, 4), cfg)
+    assert log[0] == [0, 1, 2] and len(log) > 5 and all(0 not in rows for rows in log[1:])
+    torch.testing.assert_close(res.z, plain.z, atol=1e-12, rtol=0)
+    assert torch.equal(res.iterations, plain.iterations)

@@ -139,6 +139,11 @@ class _Step:
         self.noise, self.generator = noise, generator
         self.edges: Tensor | None = None
 
+    def select(self, rows: Tensor) -> "_Step":
+        """The same step for the graphs ``rows`` only (the solver skips graphs that are done)."""
+        return _Step(self.processor, self.enc.select(rows), self.mask.index_select(0, rows), self.noise,
+                     self.generator)
+
     def __call__(self, h: Tensor) -> Tensor:
         e = self.enc
         new, self.edges = self.processor(e.node, e.edge, e.graph, e.adj, h, self.mask)

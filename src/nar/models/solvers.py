@@ -82,7 +82,11 @@ def residuals(fz: torch.Tensor, z: torch.Tensor, emask: torch.Tensor, stop: str)
 
 def solve(f: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, config: SolverConfig,
           mask: torch.Tensor | None = None, *, training: bool = True) -> SolverResult:
-    """Find ``z = f(z)`` from ``z0`` for every graph of the batch (no autograd graph is built)."""
+    """Find ``z = f(z)`` from ``z0`` for every graph of the batch (no autograd graph is built).
+
+    If ``f`` has a method ``select(rows) -> g`` (``g`` computes ``f`` for the graphs ``rows`` only, given
+    their states), graphs that are done are not evaluated again; the result is the same.
+    """
     max_iter = config.max_iter if training else config.eval_max_iter
     with torch.no_grad():
         if config.name == "anderson":
@@ -105,10 +109,20 @@ def _iterate(f, z0, config: SolverConfig, mask, max_iter: int, stepper) -> Solve
     res = torch.full((B,), float("inf"), dtype=z0.dtype, device=z0.device)  # residual of `best`
     best = z.clone()  # the first iterate under tolerance, else the lowest-residual iterate so far
     iterates = []
+    select = getattr(f, "select", None)
+    sub, sub_rows = None, None
     for _ in range(max_iter):
-        fz = f(z) * emask
-        r = residuals(fz, z, emask, config.stop)
         active = ~done
+        if select is not None and not bool(active.all()):  # evaluate f on the graphs still going only
+            rows = active.nonzero().squeeze(1)
+            if sub_rows is None or not torch.equal(rows, sub_rows):
+                sub, sub_rows = select(rows), rows
+            fz = z.clone()  # done graphs do not move
+            fz[rows] = sub(z[rows])
+            fz = fz * emask
+        else:
+            fz = f(z) * emask
+        r = residuals(fz, z, emask, config.stop)
         iters = iters + active.long()
         finite = torch.isfinite(r)
         better = active & finite & (r < res)
