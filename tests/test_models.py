@@ -242,3 +242,15 @@ def test_hand_made_spec_with_uncommon_types_and_locations():
         stats = TYPES[p.type].metric_stats(hard, t, ctx.loc_mask(p.location))
         assert 0.0 <= TYPES[p.type].metric_value(stats.reshape(-1, stats.shape[-1]).sum(0)) <= 1.0
     assert int(TYPES[Type.POINTER].hard(raw["root"], ctx.loc_mask(Location.GRAPH))[1]) < 3
+
+
+def test_unbatch_gives_trajectory_conventions():
+    from nar.models import unbatch
+    trajs = nar.sample("floyd_warshall", n=5, count=1) + nar.sample("floyd_warshall", n=3, count=1)
+    b = collate(trajs)
+    samples = unbatch(b.outputs, b)
+    assert samples[1]["Pi"].shape == (3, 3) and (samples[1]["Pi"] == trajs[1].outputs["Pi"]).all()
+    hints = unbatch(b.hints, b, timed=True)
+    assert hints[1]["D"].shape == trajs[1].hints["D"].shape
+    pred = unbatch(Reasoner("floyd_warshall", "mpnn", hidden=8).predict(b), b)
+    assert pred[0]["Pi"].shape == (5, 5) and pred[0]["Pi"].max() < 5

@@ -10,11 +10,11 @@ from .processors import (PROCESSORS, DenseMemoryError, Processor, build_processo
                          register_processor)
 from .probe_types import TYPES, ProbeType, probe_type
 from .reasoner import FEEDBACK_MODES, HINT_MODES, ModelOutput, Prediction, Reasoner
-from .spec import ModelSpec, adapt, cyclic_permutation, fuse_permutation, model_spec
+from .spec import ModelSpec, adapt, cyclic_permutation, fuse_permutation, model_spec, unbatch
 
 __all__ = [
     "FEEDBACK_MODES", "HINT_MODES", "PROCESSORS", "TYPES", "DenseMemoryError", "ModelOutput", "ModelSpec",
     "Prediction", "ProbeType", "Processor", "Reasoner", "ScoreAccumulator", "Scores", "adapt",
     "build_processor", "cyclic_permutation", "evaluate", "fuse_permutation", "list_processors",
-    "model_spec", "probe_type", "register_processor",
+    "model_spec", "probe_type", "register_processor", "unbatch",
 ]

@@ -145,3 +145,21 @@ def adapt(batch, mspec: ModelSpec) -> ModelData:
             raise KeyError(f"batch of {batch.algorithm!r} lacks {stage} probes {missing}")
         out[stage] = {k: groups[stage][k] for k in names}
     return ModelData(out[Stage.INPUT], out[Stage.HINT], out[Stage.OUTPUT])
+
+
+def unbatch(values: Mapping[str, Tensor], batch, *, timed: bool = False) -> list[dict]:
+    """Split Batch-convention tensors (e.g. :meth:`Reasoner.predict` outputs) into per-sample numpy
+    arrays in :class:`~nar.trace.Trajectory` conventions: node axes cut to each sample's ``n``, and with
+    ``timed=True`` (hints ``[B, T, ...]``) the time axis cut to its length."""
+    spec = SPECS[batch.algorithm]
+    out = []
+    for b in range(batch.size):
+        n, length = int(batch.n_nodes[b]), int(batch.lengths[b])
+        sample = {}
+        for k, v in values.items():
+            loc = spec[k].location
+            nloc = {Location.NODE: 1, Location.EDGE: 2, Location.GRAPH: 0}[loc]
+            idx = (b,) + ((slice(0, length),) if timed else ()) + (slice(0, n),) * nloc
+            sample[k] = v[idx].detach().cpu().numpy()
+        out.append(sample)
+    return out
