@@ -82,15 +82,15 @@ def test_overfitting_a_tiny_batch_drives_the_loss_down():
     torch.manual_seed(0)
     b = collate(nar.sample("bfs", n=5, count=4, seed=3))
     model = Reasoner("bfs", "mpnn", hidden=32)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     first = None
-    for _ in range(40):
+    for _ in range(25):
         loss = model.loss(model(b), b)["total"]
         first = float(loss.detach()) if first is None else first
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss.detach()) < 0.25 * first
+    assert float(loss.detach()) < 0.1 * first
     assert evaluate(model, b).score > 0.9
 
 
