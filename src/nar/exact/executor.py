@@ -100,7 +100,7 @@ class RunResult:
 def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predictor | None = None,
         steps: int | None = None, record_at: np.ndarray | None = None,
         heaviside: str = "before", track: bool = True, observe=None,
-        dedupe: bool | None = None) -> RunResult:
+        dedupe: bool | None = None, threads: int | None = None) -> RunResult:
     """Iterate Equation 2 for ``steps`` steps (default: ``max(record_at)``).
 
     ``X0 [R, k]``: initial states (rows in batch order).  ``record_at[g]``: after which step graph
@@ -110,7 +110,21 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
     passes over ``[k, R]``).  ``observe(t, XT, mu)``: optional callback after every step.
     ``dedupe``: evaluate the local step once per distinct state (a node's output depends on its own
     state only); ``None`` = on for batches of 4096+ nodes while fewer than half the states differ.
+    ``threads``: torch intra-op threads for the run (restored afterwards); ``None`` = 1 for small
+    problems (``R * max(N, k) < 2e6``: thread start-up costs more than these ops), else unchanged.
     """
+    if threads is None and batch.R * max(compiled.N, compiled.k) < 2_000_000:
+        threads = 1
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    try:
+        return _run(compiled, batch, X0, predictor, steps, record_at, heaviside, track, observe, dedupe)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run(compiled, batch, X0, predictor, steps, record_at, heaviside, track, observe, dedupe):
     predictor = predictor or IdealPredictor()
     if heaviside not in ("before", "after", "none"):
         raise ValueError(f"heaviside must be 'before', 'after' or 'none', got {heaviside!r}")

@@ -250,6 +250,39 @@ def collect_inputs(program: ExactProgram, graphs: list[Graph], sources=0, inputs
     return Inputs(matched, Ys > 0, uses, len(graphs), mu)
 
 
+def ensemble_curve(ens, inp: Inputs, sizes, taus: dict[str, float], max_groups: int = 8,
+                   chunk: int = 64, pad: int = 0) -> dict[str, list[tuple[int, float, float, float]]]:
+    """Case accuracy of ensembles of each size in ``sizes`` (powers of two up to ``chunk``, then
+    multiples of ``chunk``), averaged over up to ``max_groups`` disjoint groups of members.
+    Returns ``{tau name: [(size, mean, min, max), ...]}``."""
+    E = inp.encoded(pad)
+    sizes = [s for s in sorted(set(sizes)) if s <= ens.M]
+    accs = {name: {s: [] for s in sizes} for name in taus}
+    big_sums = {s: None for s in sizes if s > chunk}
+
+    def score(mean, s):
+        for name, tau in taus.items():
+            if len(accs[name][s]) < max_groups:
+                accs[name][s].append(inp.case_accuracy((mean > tau).numpy()))
+
+    for lo in range(0, ens.M, chunk):
+        outs = ens.member_outputs(E, lo, lo + chunk)          # [c, U, k]
+        c = outs.shape[0]
+        for s in sizes:
+            if s <= chunk and c % s == 0:
+                groups = outs.reshape(c // s, s, *outs.shape[1:]).mean(1)
+                for g in groups:
+                    score(g, s)
+            elif s > chunk:
+                part = outs.sum(0)
+                big_sums[s] = part if big_sums[s] is None else big_sums[s] + part
+                if (lo + c) % s == 0:
+                    score(big_sums[s] / s, s)
+                    big_sums[s] = None
+    return {name: [(s, float(np.mean(v)), float(np.min(v)), float(np.max(v))) for s, v in d.items() if v]
+            for name, d in accs.items()}
+
+
 def ntk_outputs(inp: Inputs, tau: float) -> np.ndarray:
     return inp.mu > tau
 

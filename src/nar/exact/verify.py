@@ -6,6 +6,7 @@ Graph distributions:
   degree cap ``D_g ~ U[min_deg, min(D, n - 1)]`` with ``min_deg = 1`` for ``n = 2`` else 2; edges
   ``i < j`` in index order with probability 1/2 while both degrees are below the cap; retried until
   connected).  After 100 failed attempts it falls back to :func:`bounded_graph`.
+  ``hub=True`` gives the flooding validators' variant (a random hub of degree exactly ``D``).
 * :func:`bounded_graph` -- a random spanning tree with degrees <= D, extra random edges, shuffled
   labels: connected, any size, no index-order bias.
 
@@ -64,12 +65,33 @@ def bounded_graph(rng: np.random.Generator, n: int, D: int, extra: float = 0.5) 
     return Graph(n, e)
 
 
+def _hub_graph(rng, n: int, D: int) -> Graph:
+    """The flooding validators' generator: a random hub gets exactly ``D`` neighbours, then edges
+    ``i < j`` in index order with probability 1/2 while both degrees are below ``D``."""
+    deg = np.zeros(n, dtype=np.int64)
+    hub = int(rng.integers(n))
+    edges = {(min(hub, int(v)), max(hub, int(v))) for v in rng.choice(np.delete(np.arange(n), hub), D, replace=False)}
+    for a, b in edges:
+        deg[a] += 1
+        deg[b] += 1
+    for i in range(n):
+        for j in range(i + 1, n):
+            if (i, j) not in edges and deg[i] < D and deg[j] < D and rng.random() < 0.5:
+                edges.add((i, j))
+                deg[i] += 1
+                deg[j] += 1
+    return Graph(n, np.array(sorted(edges), dtype=np.int64).reshape(-1, 2))
+
+
 def reference_graphs(rng: np.random.Generator, count: int, nodes=(2, 7), max_degree: int = 3,
-                     weights: tuple[int, int] | None = None) -> list[Graph]:
-    """``count`` connected graphs from the reference validators' distribution (see module doc)."""
+                     weights: tuple[int, int] | None = None, hub: bool = False) -> list[Graph]:
+    """``count`` connected graphs from the reference validators' distribution (see module doc);
+    ``hub=True``: the flooding validators' variant (a hub of degree exactly ``max_degree``)."""
     lo, hi = nodes
     if not 1 <= lo <= hi:
         raise InputError(f"node range must satisfy 1 <= lo <= hi, got {nodes}")
+    if hub and lo <= max_degree:
+        raise InputError(f"a hub of degree {max_degree} needs at least {max_degree + 1} nodes")
     out = []
     for _ in range(count):
         n = int(rng.integers(lo, hi + 1))
@@ -77,9 +99,9 @@ def reference_graphs(rng: np.random.Generator, count: int, nodes=(2, 7), max_deg
             g = Graph(1, np.zeros((0, 2), dtype=np.int64))
         else:
             min_deg = 1 if n == 2 else 2
-            cap = int(rng.integers(min(min_deg, max_degree), min(max_degree, n - 1) + 1))
+            cap = max_degree if hub else int(rng.integers(min(min_deg, max_degree), min(max_degree, n - 1) + 1))
             for _attempt in range(100):
-                g = _greedy_graph(rng, n, cap)
+                g = _hub_graph(rng, n, cap) if hub else _greedy_graph(rng, n, cap)
                 if g.is_connected():
                     break
             else:
@@ -91,11 +113,12 @@ def reference_graphs(rng: np.random.Generator, count: int, nodes=(2, 7), max_deg
 
 
 def random_graphs(rng, count, nodes=(2, 7), max_degree=3, weights=None, kind="reference") -> list[Graph]:
-    """``kind="reference"`` (:func:`reference_graphs`) or ``"bounded"`` (:func:`bounded_graph`)."""
-    if kind == "reference":
-        return reference_graphs(rng, count, nodes, max_degree, weights)
+    """``kind="reference"`` or ``"hub"`` (:func:`reference_graphs`), or ``"bounded"``
+    (:func:`bounded_graph`)."""
+    if kind in ("reference", "hub"):
+        return reference_graphs(rng, count, nodes, max_degree, weights, hub=kind == "hub")
     if kind != "bounded":
-        raise InputError(f"graph kind must be 'reference' or 'bounded', got {kind!r}")
+        raise InputError(f"graph kind must be 'reference', 'hub' or 'bounded', got {kind!r}")
     out = []
     for _ in range(count):
         g = bounded_graph(rng, int(rng.integers(nodes[0], nodes[1] + 1)), max_degree)
