@@ -1,6 +1,7 @@
 """DDP on CPU: two gloo processes train together and keep identical weights."""
 import os
 import socket
+import time
 
 import pytest
 import torch
@@ -19,10 +20,12 @@ class Capture(Trainer):
                    self.out / f"final-rank{self.info.rank}.pt")
 
 
-def _worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port))
+def _worker(rank: int, world: int, ports: tuple[int, int], out: str) -> None:
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1")
+    # a fresh rendezvous per run: re-joining a group on the port of a destroyed one can hang
+    os.environ["MASTER_PORT"] = str(ports[0])
     Capture(TrainConfig(algorithms=["bfs"], steps=2, **CFG), f"{out}/single", progress=False).run()
+    os.environ["MASTER_PORT"] = str(ports[1])
     Capture(TrainConfig(algorithms=["bfs", "minimum"], steps=3, **CFG), f"{out}/multi", progress=False).run()
 
 
@@ -35,7 +38,13 @@ def _free_port() -> int:
 def test_two_cpu_processes_keep_identical_weights(tmp_path):
     if not torch.distributed.is_available():
         pytest.skip("torch.distributed not available")
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    ctx = mp.spawn(_worker, args=(2, (_free_port(), _free_port()), str(tmp_path)), nprocs=2, join=False)
+    deadline = time.monotonic() + 300
+    while not ctx.join(timeout=5):
+        if time.monotonic() > deadline:
+            for proc in ctx.processes:
+                proc.kill()
+            pytest.fail("the two DDP processes did not finish within 300 s (a hung collective?)")
     for run in ("single", "multi"):
         w0 = torch.load(tmp_path / run / "final-rank0.pt", weights_only=True)
         w1 = torch.load(tmp_path / run / "final-rank1.pt", weights_only=True)
