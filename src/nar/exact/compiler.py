@@ -92,6 +92,9 @@ class Compiled:
         for name, shape, _, off in self.layout.describe():
             size = int(np.prod(shape)) if shape else 1
             names[off: off + size] = name
+        per_var = {}
+        for j in range(self.k):
+            per_var[names[j]] = max(per_var.get(names[j], 0), int(self.writers[j]))
         worst = int(self.writers.max()) if self.k else 0
         worst_vars = sorted({names[j] for j in np.flatnonzero(self.writers == worst)})
         return {
@@ -103,6 +106,7 @@ class Compiled:
             "max_writers": worst,
             "max_collisions": max(worst - 1, 0),
             "max_writers_vars": worst_vars,
+            "writers_per_var": per_var,
             "max_literals": int(self.literals.max()) if self.N else 0,
             "zero_label_templates": int((self.Y.sum(1) == 0).sum().item()),
         }

@@ -111,9 +111,9 @@ def run(compiled: Compiled, batch: GraphBatch, X0: np.ndarray, predictor: Predic
     ``dedupe``: evaluate the local step once per distinct state (a node's output depends on its own
     state only); ``None`` = on for batches of 4096+ nodes while fewer than half the states differ.
     ``threads``: torch intra-op threads for the run (restored afterwards); ``None`` = 1 for small
-    problems (``R * max(N, k) < 2e6``: thread start-up costs more than these ops), else unchanged.
+    problems (``R * max(N, k) < 1e7``: thread start-up costs more than these ops), else unchanged.
     """
-    if threads is None and batch.R * max(compiled.N, compiled.k) < 2_000_000:
+    if threads is None and batch.R * max(compiled.N, compiled.k) < 10_000_000:
         threads = 1
     previous = torch.get_num_threads()
     if threads is not None:

@@ -151,6 +151,21 @@ def required_size(m_max: int, writers_max: int, safety: float = 2.0) -> int:
     return int(max(math.ceil(float(need.max())), 1))
 
 
+def max_safe_matches(compiled: Compiled, pad: int = 0, tau: float = 0.0) -> int:
+    """Static guarantee: the largest ``m`` such that, for every input with at most ``m`` matched
+    templates, Heaviside(NTK mean) equals the ideal OR output, whatever the input.
+
+    Zero-target bits never exceed 0 (``c(m) <= 0``); a one-target bit is set by at least one
+    matched template, so its mean is at least ``a(m) + c(m) * writers_k``.  If a run never meets
+    more than this many matches per node (``RunStats.max_matched``), the NTK run equals the ideal
+    run step for step."""
+    m = np.arange(1, compiled.N + 1)
+    a, c = mean_coefficients(m, compiled.N + pad)
+    ok = a + c * float(compiled.writers.max()) > tau + 1e-9
+    bad = np.flatnonzero(~ok)
+    return int(compiled.N if bad.size == 0 else bad[0])
+
+
 class NTKPredictor(Predictor):
     """Heaviside of the NTK mean: ``H = mu > tau + eps`` (``eps`` absorbs round-off).
 

@@ -155,7 +155,9 @@ class VerifyReport:
     def summary(self) -> str:
         s = self.stats
         gap = "" if s.min_pos == float("inf") else (
-            f", NTK margin: min mean of 1-bits {s.min_pos:.4g}, max mean of 0-bits {s.max_neg:.3g}")
+            f", learned-mean margin: min mean of 1-bits {s.min_pos:.4g}, max mean of 0-bits {s.max_neg:.3g}")
+        if "ntk_safe_matches" in self.report:
+            gap += f" (NTK provably exact up to {self.report['ntk_safe_matches']} matches)"
         return (f"{self.program} ({self.predictor}): {self.passed}/{len(self.results)} graphs exact, "
                 f"{self.report['templates']} templates, {self.report['state_bits']} state bits, "
                 f"max {s.max_matched} matched templates per node{gap}; {self.seconds:.2f} s; "
@@ -197,6 +199,11 @@ def verify(program: str | ExactProgram, graphs: list[Graph], predictor: Predicto
     t0 = time.perf_counter()
     outs, res, prep = program.execute(graphs, sources, predictor=predictor, inputs=inputs)
     seconds = time.perf_counter() - t0
+    report = program.report()
+    if predictor.name == "ntk":
+        from .ntk import max_safe_matches
+
+        report["ntk_safe_matches"] = max_safe_matches(program.compiled, predictor.pad, predictor.tau0)
     results, crossed = [], "done"
     try:
         import nar  # noqa: F401
@@ -215,5 +222,5 @@ def verify(program: str | ExactProgram, graphs: list[Graph], predictor: Predicto
         results.append(GraphResult(i, g.n, len(g.edges), int(prep.bounds[i]), not fails, fails))
     if program.name == "flooding":
         crossed = "not applicable (no flooding algorithm in nar.algorithms)"
-    return VerifyReport(program.name, predictor.name, program.report(), results, res.stats, seconds,
+    return VerifyReport(program.name, predictor.name, report, results, res.stats, seconds,
                         crossed if cross_check else "off")
