@@ -115,3 +115,16 @@ def test_graph_batch_of_one_node():
     out, _, _ = f.execute(g, 0, predictor=NTKPredictor())
     assert out[0]["message"].tolist() == [1]
     assert GraphBatch([g]).R == 1
+
+
+def test_static_safety_bound_covers_verified_runs_and_flags_the_collision_failure():
+    from nar.exact.ntk import max_safe_matches
+    from nar.exact.verify import verify
+
+    gs = reference_graphs(np.random.default_rng(5), 20, nodes=(4, 7), max_degree=3)
+    f = Flooding(D=3, l=1)
+    rep = verify(f, gs, NTKPredictor())
+    assert rep.passed == 20 and rep.stats.max_matched <= rep.report["ntk_safe_matches"]
+    direct = Flooding(D=8, l=1, slots=9, variant="direct")  # fails on the 9-star (11 matches)
+    assert max_safe_matches(direct.compiled) < 11
+    assert max_safe_matches(direct.compiled, pad=200) >= 11  # idle samples restore the margin
