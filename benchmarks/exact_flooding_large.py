@@ -46,7 +46,8 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"# exact_flooding_large  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()}, "
-          f"{os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"{os.cpu_count()} cores, torch {torch.__version__}, executor threads "
+          f"{args.threads or 'auto (1 below R*max(N,k) = 1e7)'}, "
           f"load average {os.getloadavg()[0]:.1f}")
     c_all, w_all = time.process_time(), time.perf_counter()
     g = stub_graph(np.random.default_rng(args.seed), args.nodes, args.max_degree)
