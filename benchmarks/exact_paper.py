@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nar.exact.experiments import (ABLATION_VARIANTS, ablation, collect_inputs, collision,
+from nar.exact.experiments import (ablation, collect_inputs, collision,
                                    ensemble_bounds, flooding_cases)
 from nar.exact.ntk import closed_variance
 from nar.exact.programs.flooding import Flooding

@@ -23,9 +23,9 @@ import torch
 
 from .compiler import Compiled
 from .executor import unique_columns
-from .graph import Graph, GraphBatch
+from .graph import Graph
 from .layout import to_bits
-from .ntk import KernelRegression, closed_mean, closed_variance, mean_coefficients
+from .ntk import KernelRegression, closed_mean, closed_variance
 from .programs.base import ExactProgram
 from .programs.flooding import Flooding
 
@@ -283,15 +283,6 @@ def ensemble_curve(ens, inp: Inputs, sizes, taus: dict[str, float], max_groups: 
             for name, d in accs.items()}
 
 
-def ntk_outputs(inp: Inputs, tau: float) -> np.ndarray:
-    return inp.mu > tau
-
-
-def zero_threshold_needed(inp: Inputs) -> np.ndarray:
-    """For reference: the coefficient ``a(m)`` of each input (the size of a lone 1-bit's mean)."""
-    return mean_coefficients(inp.matched.sum(1), inp.matched.shape[1])[0]
-
-
 def flooding_cases(graphs: list[Graph], l: int) -> tuple[list[Graph], list[dict]]:
     """Every graph with every nonzero ``l``-bit message (the reference's cases)."""
     gs, ins = [], []
@@ -300,7 +291,3 @@ def flooding_cases(graphs: list[Graph], l: int) -> tuple[list[Graph], list[dict]
             gs.append(g)
             ins.append({"message": msg})
     return gs, ins
-
-
-def batch_of(graphs: list[Graph]) -> GraphBatch:
-    return GraphBatch(graphs)
