@@ -10,6 +10,9 @@ recompiles for every new size or trajectory length (7-19 s each) and then runs w
 shows the slowest step and the first step after each size change.
 
     python benchmarks/step_time.py [--processors triplet_gmpnn mpnn] [--steps 20] [--threads 2]
+
+OpenMP threads sleep instead of spinning while waiting (``OMP_WAIT_POLICY=PASSIVE``, set here unless the
+environment says otherwise): on a shared 2-core machine spinning threads make every op 5-10x slower.
 """
 from __future__ import annotations
 
@@ -19,11 +22,13 @@ import platform
 import statistics
 import time
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # must precede the first import of torch
 
-import nar
-from nar.data import collate
-from nar.models import Reasoner
+import torch  # noqa: E402
+
+import nar  # noqa: E402
+from nar.data import collate  # noqa: E402
+from nar.models import Reasoner  # noqa: E402
 
 REFERENCE_FIXED = {"triplet_gmpnn": 1.8, "mpnn": 1.25}  # s/step, n = 16, batch 32
 REFERENCE_ALTERNATING = {4: 0.04, 7: 0.18, 11: 0.38, 13: 0.70, 16: 1.1}  # warm s/step, triplet_gmpnn
@@ -73,7 +78,8 @@ def main() -> None:
     torch.manual_seed(0)
     load0 = os.getloadavg()[0]
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, load average {load0:.1f} at start")
+          f"{torch.get_num_threads()} threads, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"load average {load0:.1f} at start")
     print(f"# {args.algorithm}, batch {args.batch}, hidden {args.hidden}, hints encoded+decoded, soft feedback, "
           f"forward+backward+clip+Adam; median (p90, max) s/step over {args.steps} steps")
     fixed = batches(args.algorithm, [args.n], args.batch, args.warmup + args.steps, seed=1)

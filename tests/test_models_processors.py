@@ -120,3 +120,19 @@ def test_memory_limit_is_configurable():
     model = Reasoner("bfs", "mpnn", hidden=16, max_dense_bytes=10_000)
     with pytest.raises(DenseMemoryError, match="max_dense_bytes"):
         model(fake_batch(16, b=4))
+
+
+def test_fused_edge_affine_matches_autograd_reference():
+    from torch.autograd import gradcheck
+
+    from nar.models.layers import _EdgeAffine, linear_relu
+    g = torch.Generator().manual_seed(0)
+    args = [torch.randn(*s, generator=g, dtype=torch.float64).requires_grad_()
+            for s in [(2, 3, 3, 2), (2, 4), (2, 3, 4), (2, 3, 4), (2, 3, 3, 5), (5, 4)]]
+    for relu in (False, True):
+        assert gradcheck(lambda *a: _EdgeAffine.apply(*a, relu), tuple(args))
+    x, m, row, col, dense, wd = args
+    ref = torch.relu(x @ m + row[:, :, None] + col[:, None] + dense @ wd)
+    assert torch.allclose(_EdgeAffine.apply(x, m, row, col, dense, wd, True), ref)
+    layer = torch.nn.Linear(5, 4).double()
+    assert torch.allclose(linear_relu(dense, layer), torch.relu(layer(dense)))

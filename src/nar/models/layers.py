@@ -114,6 +114,28 @@ class EdgeFeatures:
             y = y + F.linear(self.dense, w[:, h:])
         return y
 
+    def affine(self, layer: nn.Linear, row: Tensor | None = None, col: Tensor | None = None,
+               relu: bool = False) -> Tensor:
+        """``layer(e_ij) + row_i + col_j`` (then ReLU if ``relu``): ``[B, N, N, out]``, written once.
+
+        ``row``/``col`` ``[B, N, out]`` are indexed by the first/second node of the edge.  Same value as
+        ``project(layer) + row[:, :, None] + col[:, None]``, with one ``[B, N, N, out]`` write instead of five.
+        """
+        h = self.weight.shape[1]
+        w = layer.weight
+        if w.shape[1] != self.dim:
+            raise ValueError(f"layer expects {w.shape[1]} edge features, the latents have {self.dim}")
+        wf = w[:, :h]
+        const = self.bias @ wf.t()
+        if layer.bias is not None:
+            const = const + layer.bias
+        b, n = self.x.shape[:2]
+        row = const.expand(b, n, -1) if row is None else row + const
+        col = const.new_zeros(()).expand(b, n, const.shape[0]) if col is None else col
+        dense = self.dense
+        wd = None if dense is None else w[:, h:].t()
+        return _EdgeAffine.apply(self.x, self.weight @ wf.t(), row, col, dense, wd, relu)
+
     def transpose(self) -> "EdgeFeatures":
         """Latents of the reversed edges: ``e'_ij = e_ji``."""
         d = None if self.dense is None else self.dense.transpose(1, 2)
@@ -129,3 +151,48 @@ class EdgeFeatures:
         """The dense ``[B, N, N, H + D]`` latents (tests, debugging)."""
         e = self.x @ self.weight + self.bias
         return e if self.dense is None else torch.cat([e, self.dense], dim=-1)
+
+
+class _EdgeAffine(torch.autograd.Function):
+    """``x @ m + row_i + col_j (+ dense @ wd)``, optionally ReLU'd, into one fresh ``[B, N, N, out]``."""
+
+    @staticmethod
+    def forward(ctx, x, m, row, col, dense, wd, relu):
+        out = m.shape[1]
+        y = row[:, :, None, :] + col[:, None, :, :]  # the only [B, N, N, out] allocation
+        y2 = y.view(-1, out)
+        if x.shape[-1]:
+            y2.addmm_(_rows2d(x), m)
+        if dense is not None:
+            y2.addmm_(_rows2d(dense), wd)
+        if relu:
+            y.relu_()
+        ctx.relu = relu
+        ctx.save_for_backward(x, m, dense, wd, y if relu else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, m, dense, wd, y = ctx.saved_tensors
+        if ctx.relu:  # one fused pass (ReLU's own backward kernel)
+            g = torch.ops.aten.threshold_backward(g, y, 0.0)
+        g2 = g.reshape(-1, g.shape[-1])
+        need = ctx.needs_input_grad
+        gx = (g2 @ m.t()).view(x.shape) if need[0] else None
+        gm = _rows2d(x).t() @ g2 if need[1] else None
+        grow = g.sum(2) if need[2] else None
+        gcol = g.sum(1) if need[3] else None
+        gd = (g2 @ wd.t()).view(dense.shape) if dense is not None and need[4] else None
+        gwd = _rows2d(dense).t() @ g2 if dense is not None and need[5] else None
+        return gx, gm, grow, gcol, gd, gwd, None
+
+
+def _rows2d(t: Tensor) -> Tensor:
+    """``[..., F] -> [prod(...), F]`` (also for F = 0)."""
+    return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
+
+
+def linear_relu(x: Tensor, layer: nn.Linear) -> Tensor:
+    """``relu(layer(x))`` for a many-row ``x``, with the ReLU applied in place (one fewer big tensor)."""
+    y = torch.addmm(layer.bias, _rows2d(x), layer.weight.t())
+    return y.relu_().view(x.shape[:-1] + (y.shape[-1],))

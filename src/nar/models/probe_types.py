@@ -98,10 +98,10 @@ class NodePointerDecoder(nn.Module):
         # score(max(p1_x, q_yx)) = score(q_yx) + score(relu(p1_x - q_yx)), q_yx = L2 h_y + L3 e_yx,
         # computed in the [B, y, x] layout of the edges and transposed at the end (a [B, N, N] tensor)
         dst = self.dst(h)
-        q = e.project(self.edge) + dst[:, :, None, :]  # [B, y, x, H]
+        q = e.affine(self.edge, row=dst)  # [B, y, x, H]
         w = self.score.weight  # [1, H]
         q_score = e.project_weights(w @ self.edge.weight, w @ self.edge.bias) + (dst @ w.t())[:, :, None, :]
-        gap = torch.relu(self.src(h)[:, None, :, :] - q)
+        gap = (self.src(h)[:, None, :, :] - q).relu_()  # fresh tensor: in place is safe
         return (q_score + self.score(gap)).squeeze(-1).transpose(1, 2)
 
 
@@ -115,7 +115,7 @@ class EdgeLinearDecoder(nn.Module):
         self.edge = linear(edge_dim, out)
 
     def forward(self, h: Tensor, e: EdgeFeatures, g: Tensor, ctx: Ctx) -> Tensor:
-        y = e.project(self.edge) + (self.a(h)[:, :, None] + self.b(h)[:, None, :])
+        y = e.affine(self.edge, row=self.a(h), col=self.b(h))
         return y.squeeze(-1) if self.out == 1 else y
 
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..layers import EdgeFeatures, linear, masked_max
+from ..layers import EdgeFeatures, linear, linear_relu, masked_max
 from .base import Processor, pair_mask
 
 ADJACENCIES = ("full", "graph", "self")
@@ -67,9 +67,9 @@ class MessagePassing(Processor):
             msgs = self.m1(z) + self.m2(z) + edge.diagonal().project(self.me)[:, :, 0] + self.mg(graph)[:, None]
             agg = self.mlp2(torch.relu(self.mlp1(torch.relu(msgs))))
         else:
-            nodes = self.m1(z)[:, None, :, :] + (self.m2(z) + self.mg(graph)[:, None, :])[:, :, None, :]
-            msgs = edge.project(self.me) + nodes  # [B, i (sender), j (receiver), H]
-            msgs = F.linear(torch.relu(self.mlp1(torch.relu(msgs))), self.mlp2.weight)
+            # relu(pre-messages) [B, i (sender), j (receiver), H], written once
+            pre = edge.affine(self.me, row=self.m2(z) + self.mg(graph)[:, None, :], col=self.m1(z), relu=True)
+            msgs = F.linear(linear_relu(pre, self.mlp1), self.mlp2.weight)
             # max_i(W m_i + b) = max_i(W m_i) + b: the bias is added after the aggregation
             agg = masked_max(msgs, self.senders(adj, node_mask)[..., None], dim=1) + self.mlp2.bias
         out = torch.relu(self.o1(z) + self.o2(agg))
