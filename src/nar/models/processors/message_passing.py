@@ -89,5 +89,5 @@ class MessagePassing(Processor):
         part = self.t1(z)[:, :, None, None, :] + e1[:, :, :, None, :] + e2[:, :, None, :, :]
         best = masked_max(part, node_mask[:, :, None, None, None], dim=1)  # [B, j, k, F]
         tri = best + self.t2(z)[:, :, None, :] + self.t3(z)[:, None, :, :] + e3 + self.tg(graph)[:, None, None, :]
-        tri = torch.relu(self.o3(tri))
+        tri = linear_relu(tri, self.o3)
         return tri if bool(node_mask.all()) else tri * pair_mask(node_mask)[..., None]
