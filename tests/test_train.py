@@ -344,3 +344,15 @@ def test_worker_processes_give_the_same_batches_in_step_order():
     for s, name, batch in got:
         want_name, want = data.batch(s)
         assert name == want_name and torch.equal(batch.inputs["pos"], want.inputs["pos"])
+
+
+def test_run_killed_before_its_first_checkpoint_restarts_cleanly(tmp_path):
+    cfg = tiny(steps=4, checkpoint_every=100, eval_every=2)
+    with pytest.raises(_Killed):
+        KillAt(cfg, tmp_path / "b", at=3, progress=False).run()
+    assert ck.pointer(tmp_path / "b", "last") is None and ck.pointer(tmp_path / "b", "best") is not None
+    resumed = train(cfg, tmp_path / "b", resume=True, progress=False)
+    straight = train(cfg, tmp_path / "a", progress=False)
+    assert (resumed["best_step"], resumed["test_mean"]) == (straight["best_step"], straight["test_mean"])
+    wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
