@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import json
 import platform
-import statistics
 import time
 from datetime import datetime, timezone
 from pathlib import Path

@@ -24,12 +24,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .alignment import alignment_loss, sample_iterates, teacher_latents
 from .cgp import CayleyAugment
 from .equilibrium import GRADIENTS, fixed_point, jacobian_penalty
-from .layers import EdgeFeatures
 from .probe_types import Ctx
 from .processors import Processor
 from .reasoner import ModelOutput, Prediction, Reasoner
