@@ -44,13 +44,16 @@ def first_size(curve, target=1.0):
     return None
 
 
+TRAIN = {"steps": 600, "tol": 1e-4}
+
+
 def evaluate(name, program, cases, ins, calib_cases, calib_ins, width, members, seed=0, e2e=None):
     t0 = time.perf_counter()
     inp = collect_inputs(program, cases, 0, ins)
     cal = collect_inputs(program, calib_cases, 0, calib_ins)
     tau = cal.midgap()
     t1 = time.perf_counter()
-    ens = train_for(program.compiled, width=width, members=members, seed=seed, steps=600, tol=1e-4)
+    ens = train_for(program.compiled, width=width, members=members, seed=seed, **TRAIN)
     t2 = time.perf_counter()
     curves = ensemble_curve(ens, inp, SIZES, {"midgap": tau, "1e-3": 1e-3})
     t3 = time.perf_counter()
@@ -143,13 +146,17 @@ def main():
     ap.add_argument("--width", type=int, default=512)
     ap.add_argument("--members", type=int, default=None, help="default: 4096 trees, 1024 graphs, 256 programs")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--steps", type=int, default=600, help="max training steps (default 600)")
+    ap.add_argument("--tol", type=float, default=1e-4, help="training stops at this max residual (default 1e-4)")
     ap.add_argument("--out", type=Path, default=Path("docs/figures"))
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
+    TRAIN.update(steps=args.steps, tol=args.tol)
     print(f"# exact_ensembles  {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} cores, torch "
-          f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}, width {args.width}")
+          f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}, width {args.width}, "
+          f"training to max residual {args.tol} or {args.steps} steps")
     if "trees" in args.parts:
         rows = trees_part(args.width, args.members or 4096)
         plot(rows, args.out / "exact_ensemble_trees.png", "Flooding on all trees, n = 7")
