@@ -79,8 +79,12 @@ class AlgorithmHeads(nn.Module):
         m = node_mask[..., None]
         return self.termination(torch.cat([masked_max(hidden, m, 1), masked_mean(hidden, m, 1)], -1)).squeeze(-1)
 
-    def encode(self, values: dict[str, Tensor], ctx: Ctx, *, expanded: bool = False) -> Encoded:
-        """Sum the encodings of ``values`` (model data, or already ``expanded`` encoder inputs)."""
+    def encode(self, values: dict[str, Tensor], ctx: Ctx, *, expanded: bool = False,
+               edge_weights: tuple[Tensor, Tensor] | None = None) -> Encoded:
+        """Sum the encodings of ``values`` (model data, or already ``expanded`` encoder inputs).
+
+        ``edge_weights``: the (weight, bias) of the edge channels if already known (they depend only on
+        which probes are encoded), to skip rebuilding them."""
         b, n = ctx.node_mask.shape
         ref = next(iter(self.parameters()))
         node = ref.new_zeros(b, n, self.hidden)
@@ -100,10 +104,14 @@ class AlgorithmHeads(nn.Module):
                 graph = graph + t
             else:
                 xs.append(t)
-                ws.append(enc.lin.weight.t())
-                bias = bias + enc.lin.bias
+                if edge_weights is None:
+                    ws.append(enc.lin.weight.t())
+                    bias = bias + enc.lin.bias
         x = torch.cat(xs, -1) if xs else ref.new_zeros(b, n, n, 0)
-        w = torch.cat(ws, 0) if ws else ref.new_zeros(0, self.hidden)
+        if edge_weights is not None:
+            w, bias = edge_weights
+        else:
+            w = torch.cat(ws, 0) if ws else ref.new_zeros(0, self.hidden)
         adj = adj & (ctx.node_mask[:, :, None] & ctx.node_mask[:, None, :])
         return Encoded(node, EdgeFeatures(x, w, bias), graph, adj)
 

@@ -82,26 +82,29 @@ class EdgeFeatures:
 
     ``x [B, N, N, F]`` raw channels, ``weight [F, H]``, ``bias [H]``; ``dense [B, N, N, D]`` or None.
     The full latent of edge (i, j) is ``concat(x_ij @ W + b, dense_ij)`` of size ``H + D``.
+    ``memo``: an optional dict shared by EdgeFeatures with the *same* ``weight``/``bias`` (the steps of one
+    forward pass): the products of those with a consumer layer's weights are then computed once.
     """
 
-    __slots__ = ("x", "weight", "bias", "dense")
+    __slots__ = ("x", "weight", "bias", "dense", "memo")
 
-    def __init__(self, x: Tensor, weight: Tensor, bias: Tensor, dense: Tensor | None = None):
-        self.x, self.weight, self.bias, self.dense = x, weight, bias, dense
+    def __init__(self, x: Tensor, weight: Tensor, bias: Tensor, dense: Tensor | None = None,
+                 memo: dict | None = None):
+        self.x, self.weight, self.bias, self.dense, self.memo = x, weight, bias, dense, memo
 
     @property
     def dim(self) -> int:
         return self.weight.shape[1] + (0 if self.dense is None else self.dense.shape[-1])
 
     def with_dense(self, dense: Tensor | None) -> "EdgeFeatures":
-        return EdgeFeatures(self.x, self.weight, self.bias, dense)
+        return EdgeFeatures(self.x, self.weight, self.bias, dense, self.memo)
 
-    def project(self, layer: nn.Linear) -> Tensor:
-        """``layer`` applied to every edge latent: ``[B, N, N, layer.out_features]``."""
-        return self.project_weights(layer.weight, layer.bias)
-
-    def project_weights(self, w: Tensor, b: Tensor | None = None) -> Tensor:
-        """``e @ w.T + b`` for ``w [out, H + D]`` without materialising ``e``."""
+    def _fold(self, w: Tensor, b: Tensor | None, key) -> tuple[Tensor, Tensor, Tensor | None]:
+        """``(W @ wf.T, bias @ wf.T + b, wd.T)`` for consumer weights ``w = [wf | wd]`` (memoised by ``key``)."""
+        if key is not None and self.memo is not None:
+            key = (key, self.dense is not None)
+            if key in self.memo:
+                return self.memo[key]
         h = self.weight.shape[1]
         if w.shape[1] != self.dim:
             raise ValueError(f"layer expects {w.shape[1]} edge features, the latents have {self.dim}")
@@ -109,9 +112,24 @@ class EdgeFeatures:
         const = self.bias @ wf.t()
         if b is not None:
             const = const + b
-        y = F.linear(self.x, wf @ self.weight.t(), const)
+        folded = (self.weight @ wf.t(), const, None if self.dense is None else w[:, h:].t())
+        if key is not None and self.memo is not None:
+            self.memo[key] = folded
+        return folded
+
+    def project(self, layer: nn.Linear) -> Tensor:
+        """``layer`` applied to every edge latent: ``[B, N, N, layer.out_features]``."""
+        return self.project_weights(layer.weight, layer.bias, key=id(layer))
+
+    def project_weights(self, w: Tensor, b: Tensor | None = None, key=None) -> Tensor:
+        """``e @ w.T + b`` for ``w [out, H + D]`` without materialising ``e``.
+
+        ``key`` (hashable) memoises the folded weights in ``memo``: pass one only for weights that stay the
+        same for the life of the memo (a forward pass)."""
+        m, const, wd = self._fold(w, b, key)
+        y = F.linear(self.x, m.t(), const)
         if self.dense is not None:
-            y = y + F.linear(self.dense, w[:, h:])
+            y = y + self.dense @ wd
         return y
 
     def affine(self, layer: nn.Linear, row: Tensor | None = None, col: Tensor | None = None,
@@ -121,31 +139,22 @@ class EdgeFeatures:
         ``row``/``col`` ``[B, N, out]`` are indexed by the first/second node of the edge.  Same value as
         ``project(layer) + row[:, :, None] + col[:, None]``, with one ``[B, N, N, out]`` write instead of five.
         """
-        h = self.weight.shape[1]
-        w = layer.weight
-        if w.shape[1] != self.dim:
-            raise ValueError(f"layer expects {w.shape[1]} edge features, the latents have {self.dim}")
-        wf = w[:, :h]
-        const = self.bias @ wf.t()
-        if layer.bias is not None:
-            const = const + layer.bias
+        m, const, wd = self._fold(layer.weight, layer.bias, id(layer))
         b, n = self.x.shape[:2]
         row = const.expand(b, n, -1) if row is None else row + const
         col = const.new_zeros(()).expand(b, n, const.shape[0]) if col is None else col
-        dense = self.dense
-        wd = None if dense is None else w[:, h:].t()
-        return _EdgeAffine.apply(self.x, self.weight @ wf.t(), row, col, dense, wd, relu)
+        return _EdgeAffine.apply(self.x, m, row, col, self.dense, wd, relu)
 
     def transpose(self) -> "EdgeFeatures":
         """Latents of the reversed edges: ``e'_ij = e_ji``."""
         d = None if self.dense is None else self.dense.transpose(1, 2)
-        return EdgeFeatures(self.x.transpose(1, 2), self.weight, self.bias, d)
+        return EdgeFeatures(self.x.transpose(1, 2), self.weight, self.bias, d, self.memo)
 
     def diagonal(self) -> "EdgeFeatures":
         """The self-edges (i, i) as a ``[B, N, 1, ...]`` EdgeFeatures (for self-loop-only processors)."""
         x = torch.diagonal(self.x, dim1=1, dim2=2).movedim(-1, 1).unsqueeze(2)
         d = None if self.dense is None else torch.diagonal(self.dense, dim1=1, dim2=2).movedim(-1, 1).unsqueeze(2)
-        return EdgeFeatures(x, self.weight, self.bias, d)
+        return EdgeFeatures(x, self.weight, self.bias, d, self.memo)
 
     def materialise(self) -> Tensor:
         """The dense ``[B, N, N, H + D]`` latents (tests, debugging)."""

@@ -100,9 +100,18 @@ class NodePointerDecoder(nn.Module):
         dst = self.dst(h)
         q = e.affine(self.edge, row=dst)  # [B, y, x, H]
         w = self.score.weight  # [1, H]
-        q_score = e.project_weights(w @ self.edge.weight, w @ self.edge.bias) + (dst @ w.t())[:, :, None, :]
+        q_score = self._q_score(e) + (dst @ w.t())[:, :, None, :]
         gap = (self.src(h)[:, None, :, :] - q).relu_()  # fresh tensor: in place is safe
         return (q_score + self.score(gap)).squeeze(-1).transpose(1, 2)
+
+
+    def _q_score(self, e: EdgeFeatures) -> Tensor:
+        """``score(L3 e)`` with ``score . L3`` folded once per memo (a forward pass)."""
+        key = (id(self), "score")
+        if e.memo is not None and (key, e.dense is not None) in e.memo:
+            return e.project_weights(None, None, key=key)
+        w = self.score.weight
+        return e.project_weights(w @ self.edge.weight, w @ self.edge.bias, key=key)
 
 
 class EdgeLinearDecoder(nn.Module):

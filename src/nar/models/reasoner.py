@@ -24,7 +24,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .heads import AlgorithmHeads
+from .heads import AlgorithmHeads, Encoded
 from .layers import EdgeFeatures
 from .processors import Processor, device_memory_bytes, build_processor, check_dense_memory
 from .probe_types import EPS, Ctx, probe_type
@@ -205,6 +205,8 @@ class Reasoner(nn.Module):
         fin: list = []  # (rows, latents at their final step: h, edge channels, edge dense, graph)
         done = torch.zeros(b, dtype=torch.bool, device=device)
         prev: dict[str, Tensor] = {}  # raw hint predictions of the previous step, [B, ...]
+        hint_weights = fixed = None  # edge-channel (weight, bias) of the hints / of all encoded probes
+        memo: dict = {}  # folded products of those weights with consumer layers, for this forward pass
         for i in range(total):
             # only the samples still running are computed; the others keep their state and predictions
             active = ~done if learned else i <= final
@@ -214,7 +216,17 @@ class Reasoner(nn.Module):
             enc = enc_in if rows is None else enc_in.select(rows)
             if encode_hints and hint_names:
                 cur = self._hints_at(i, data.hints, prev, teacher_forcing, heads, ctx, hard)
-                enc = enc + heads.encode({k: sub(v) for k, v in cur.items()}, ctx_i, expanded=True)
+                h_enc = heads.encode({k: sub(v) for k, v in cur.items()}, ctx_i, expanded=True,
+                                     edge_weights=hint_weights)
+                if fixed is None:
+                    hint_weights = (h_enc.edge.weight, h_enc.edge.bias)
+                    fixed = ((enc + h_enc).edge.weight, enc.edge.bias + h_enc.edge.bias)
+                edge = EdgeFeatures(torch.cat([enc.edge.x, h_enc.edge.x], -1), *fixed, memo=memo)
+                enc = Encoded(enc.node + h_enc.node, edge, enc.graph + h_enc.graph, enc.adj | h_enc.adj)
+            else:
+                # the same edge weights at every step, so that folded weight products are computed once
+                fixed = fixed or (enc.edge.weight, enc.edge.bias)
+                enc = Encoded(enc.node, EdgeFeatures(enc.edge.x, *fixed, memo=memo), enc.graph, enc.adj)
             h_prev = sub(hidden)
             new_hidden, edge_latents = self.processor(enc.node, enc.edge, enc.graph, enc.adj, h_prev,
                                                       ctx_i.node_mask)
@@ -245,7 +257,7 @@ class Reasoner(nn.Module):
         order = torch.argsort(torch.cat([r for r, _ in fin]))  # every sample ends exactly once
         h_f, x_f, d_f, g_f = (None if vs[0] is None else torch.cat(vs).index_select(0, order)
                               for vs in zip(*(v for _, v in fin)))
-        outputs = heads.decode(ms.outputs, h_f, EdgeFeatures(x_f, e_t.weight, e_t.bias, d_f), g_f, ctx)
+        outputs = heads.decode(ms.outputs, h_f, EdgeFeatures(x_f, *fixed, d_f, memo), g_f, ctx)
         return ModelOutput(
             algorithm=batch.algorithm, outputs=outputs,
             hints={k: torch.stack(v, 1) for k, v in hint_raw.items()},
