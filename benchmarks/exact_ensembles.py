@@ -32,7 +32,7 @@ from nar.exact.ensemble import EnsemblePredictor, train_for
 from nar.exact.experiments import collect_inputs, ensemble_curve, flooding_cases, labelled_trees
 from nar.exact.programs import get_program
 from nar.exact.programs.flooding import Flooding
-from nar.exact.verify import bounded_graph, reference_graphs, verify
+from nar.exact.verification import bounded_graph, reference_graphs, verify
 
 SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 

@@ -25,7 +25,7 @@ from nar.exact.experiments import (ablation, collect_inputs, collision,
                                    ensemble_bounds, flooding_cases)
 from nar.exact.ntk import closed_variance
 from nar.exact.programs.flooding import Flooding
-from nar.exact.verify import reference_graphs
+from nar.exact.verification import reference_graphs
 
 # Reference values (re-runs of the reference scripts, see the reference notes).
 REFERENCE = {

@@ -23,7 +23,7 @@ import torch
 
 from nar.exact.ntk import NTKPredictor
 from nar.exact.programs import get_program
-from nar.exact.verify import random_graphs, verify
+from nar.exact.verification import random_graphs, verify
 
 PROGRAMS = ("flooding", "bfs", "dfs", "bellman_ford")
 

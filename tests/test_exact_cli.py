@@ -77,3 +77,16 @@ def test_info_and_argument_errors(capsys):
     assert "templates: 21" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         _main(["exact", "verify", "bfs", "--nodes", "7-2"])
+
+
+def test_parser_names_match_the_registry_and_build_without_torch():
+    import subprocess
+    import sys
+
+    from nar.exact.programs import PROGRAMS
+
+    assert tuple(sorted(PROGRAMS)) == cli.PROGRAM_NAMES
+    code = ("import argparse, sys; from nar.exact import cli; p = argparse.ArgumentParser(); "
+            "cli.add_subparser(p.add_subparsers()); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -8,7 +8,7 @@ from nar.exact.experiments import (collect_inputs, ensemble_bounds, ensemble_cur
                                    labelled_trees)
 from nar.exact.ntk import closed_mean, closed_variance, encode
 from nar.exact.programs.flooding import Flooding
-from nar.exact.verify import reference_graphs, verify
+from nar.exact.verification import reference_graphs, verify
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from nar import InputError
 from nar.exact import Graph, GraphBatch, IdealPredictor, Program, SlotCollision, compile_program, run
 from nar.exact.graph import bfs_order, check_local_ids, local_ids
 from nar.exact.layout import from_bits, to_bits
-from nar.exact.verify import bounded_graph
+from nar.exact.verification import bounded_graph
 
 
 def test_layout_puts_comm_last_and_roundtrips():

@@ -7,7 +7,7 @@ from nar.exact import Graph, GraphBatch, run
 from nar.exact.ntk import (B, KernelRegression, NTKPredictor, alpha, arccos_kernels, closed_mean,
                            closed_variance, encode, mean_coefficients, required_size, training_set)
 from nar.exact.programs.flooding import Flooding
-from nar.exact.verify import reference_graphs
+from nar.exact.verification import reference_graphs
 
 
 def test_alpha_values_of_the_reference_notes():
@@ -119,7 +119,7 @@ def test_graph_batch_of_one_node():
 
 def test_static_safety_bound_covers_verified_runs_and_flags_the_collision_failure():
     from nar.exact.ntk import max_safe_matches
-    from nar.exact.verify import verify
+    from nar.exact.verification import verify
 
     gs = reference_graphs(np.random.default_rng(5), 20, nodes=(4, 7), max_degree=3)
     f = Flooding(D=3, l=1)

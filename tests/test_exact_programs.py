@@ -7,7 +7,7 @@ from nar.exact import Graph, get_program
 from nar.exact.ntk import NTKPredictor
 from nar.exact.programs.flooding import Flooding
 from nar.exact.truth import bfs_truth, dfs_truth, shortest_path_truth
-from nar.exact.verify import random_graphs, reference_graphs, verify
+from nar.exact.verification import random_graphs, reference_graphs, verify
 
 
 @pytest.fixture(scope="module")

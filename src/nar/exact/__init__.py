@@ -18,19 +18,31 @@ Example::
     rep = verify("bfs", reference_graphs(np.random.default_rng(0), 100), NTKPredictor(), D=3)
     print(rep.summary())    # bfs (ntk): 100/100 graphs exact, ...
 """
-from .compiler import Compiled, compile_program
-from .ensemble import EnsemblePredictor, MLPEnsemble, train_for
-from .executor import IdealPredictor, RunResult, SlotCollision, run
-from .graph import Graph, GraphBatch, local_ids
-from .layout import Layout, from_bits, to_bits
-from .ntk import NTKPredictor, max_safe_matches
-from .programs import PROGRAMS, ExactProgram, get_program
-from .templates import Program, Template
-from .verify import random_graphs, reference_graphs, verify
+from importlib import import_module
 
-__all__ = [
-    "Compiled", "EnsemblePredictor", "ExactProgram", "Graph", "GraphBatch", "IdealPredictor", "Layout",
-    "MLPEnsemble", "NTKPredictor", "PROGRAMS", "Program", "RunResult", "SlotCollision", "Template",
-    "compile_program", "from_bits", "get_program", "local_ids", "max_safe_matches", "random_graphs",
-    "reference_graphs", "run", "to_bits", "train_for", "verify",
-]
+_EXPORTS = {
+    "Compiled": "compiler", "compile_program": "compiler",
+    "EnsemblePredictor": "ensemble", "MLPEnsemble": "ensemble", "train_for": "ensemble",
+    "IdealPredictor": "executor", "RunResult": "executor", "SlotCollision": "executor", "run": "executor",
+    "Graph": "graph", "GraphBatch": "graph", "local_ids": "graph",
+    "Layout": "layout", "from_bits": "layout", "to_bits": "layout",
+    "NTKPredictor": "ntk", "max_safe_matches": "ntk",
+    "PROGRAMS": "programs", "ExactProgram": "programs", "get_program": "programs",
+    "Program": "templates", "Template": "templates",
+    "random_graphs": "verification", "reference_graphs": "verification", "verify": "verification",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import on first use, so that ``nar.exact.cli`` (parser building) does not pull in torch."""
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,10 +1,8 @@
 """``nar exact ...``: verify a program on random graphs, run it on a user's graph, show its size.
 
-Wire-up (in ``nar.cli``)::
-
-    from .exact import cli as exact_cli
-    exact_cli.add_subparser(subparsers)      # adds "exact" with verify / run / info
-    # dispatch: args.func(args) is set to exact_cli.main for the "exact" command
+Wire-up (``nar.cli`` does this): ``nar.exact.cli.add_subparser(subparsers)`` adds ``exact`` with
+``verify`` / ``run`` / ``info`` and sets ``func=nar.exact.cli.main``, so ``args.func(args)``
+dispatches.  Building the parser imports neither torch nor the programs.
 
 Graph files for ``run``: an edge list (``u v`` or ``u v w`` per line, ``#`` comments; node labels
 are integers, renumbered in increasing order), a ``.npy`` adjacency matrix, or any format networkx
@@ -23,6 +21,9 @@ import numpy as np
 from ..validation import InputError
 
 PREDICTORS = ("ideal", "ntk", "ensemble")
+# The registered program names, spelled out so that building the parser does not import torch
+# (tests check this tuple against nar.exact.programs.PROGRAMS).
+PROGRAM_NAMES = ("bellman_ford", "bfs", "dfs", "flooding")
 
 
 def _range(text: str) -> tuple[int, int]:
@@ -39,15 +40,13 @@ def _range(text: str) -> tuple[int, int]:
 
 def add_subparser(subparsers) -> argparse.ArgumentParser:
     """Add the ``exact`` command (sub-commands ``verify``, ``run``, ``info``) to ``subparsers``."""
-    from .programs import PROGRAMS
-
     ex = subparsers.add_parser("exact", help="exact reasoners: template programs learned by NTK / MLP ensembles",
                                description="Graph template-matching programs executed by the GNN of "
                                            "Equation 2 (Fetrat Qharabagh et al. 2026).")
     sub = ex.add_subparsers(dest="exact_cmd", required=True)
 
     def common(p):
-        p.add_argument("program", choices=sorted(PROGRAMS))
+        p.add_argument("program", choices=PROGRAM_NAMES)
         p.add_argument("--predictor", choices=PREDICTORS, default="ntk",
                        help="ideal: OR of matched templates; ntk: closed-form NTK mean + Heaviside; "
                             "ensemble: trained MLP ensemble (default ntk)")
@@ -81,7 +80,7 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     r.add_argument("--weight-attr", default="weight", help="networkx edge attribute holding weights")
 
     i = sub.add_parser("info", help="template count, state size and collisions of a program")
-    i.add_argument("program", choices=sorted(PROGRAMS))
+    i.add_argument("program", choices=PROGRAM_NAMES)
     i.add_argument("--max-degree", "-D", type=int, default=3)
     i.add_argument("--bits", "-l", type=int, default=4)
     i.add_argument("--slots", type=int, default=None)
@@ -202,7 +201,7 @@ def make_predictor(args, program, calib_graphs=None):
 # ---- commands -------------------------------------------------------------------------------
 def cmd_verify(args) -> int:
     from .programs import get_program
-    from .verify import random_graphs, verify
+    from .verification import random_graphs, verify
 
     cls = get_program(args.program)
     if args.graphs < 1:
