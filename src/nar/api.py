@@ -7,10 +7,14 @@ import numpy as np
 
 from . import algorithms as _algorithms  # noqa: F401  (registers the algorithms)
 from .algorithms.registry import get_algorithm, unknown_name_error
+from .batched import execute_many
 from .samplers import MIN_NODES, SAMPLERS, check_options
 from .specs import CLRS_30_ALGS, SPECS, Spec
 from .trace import Trajectory
 from .validation import InputError
+
+
+CHUNK = 128  # samples drawn, then executed together by the algorithm's batched kernel
 
 
 def list_algorithms() -> list[str]:
@@ -59,11 +63,17 @@ def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, rando
     def generate() -> Iterator[Trajectory]:
         rng = np.random.default_rng(seed)
         draw = SAMPLERS[name]
-        for _ in range(count):
-            traj = algo.fn(**draw(rng, n, **sampler_options))
-            if random_pos:
-                randomise_pos(traj, rng)
-            yield traj
+        for start in range(0, count, CHUNK):
+            args, positions = [], []
+            for _ in range(min(CHUNK, count - start)):  # the random stream: inputs, then pos
+                args.append(draw(rng, n, **sampler_options))
+                if random_pos:
+                    positions.append(_random_pos(name, args[-1], n, rng))
+            trajs = execute_many(name, args)
+            for k, traj in enumerate(trajs):
+                if random_pos:
+                    traj.inputs["pos"] = positions[k]
+                yield traj
 
     return generate()
 
@@ -82,10 +92,22 @@ def sample(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos:
 
 def randomise_pos(traj: Trajectory, rng: np.random.Generator) -> None:
     """Replace ``pos`` in place by sorted U[0, 1] draws; string algorithms get one run per string."""
-    n = traj.n
-    if "string" in traj.inputs:  # 0 on the text, 1 on the pattern
-        split = int((traj.inputs["string"] == 0).sum())
-        parts = [np.sort(rng.random(split)), np.sort(rng.random(n - split))]
-        traj.inputs["pos"] = np.concatenate(parts).astype(np.float32)
-    else:
-        traj.inputs["pos"] = np.sort(rng.random(n)).astype(np.float32)
+    split = int((traj.inputs["string"] == 0).sum()) if "string" in traj.inputs else None
+    traj.inputs["pos"] = _sorted_uniform(traj.n, split, rng)
+
+
+def _random_pos(name: str, args: dict, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``pos`` :func:`randomise_pos` draws for the trajectory of sampler output ``args``."""
+    if "string" not in SPECS[name]:
+        nodes = len(args["q"]) if "q" in args else len(args["xs"]) if "xs" in args else n
+        return _sorted_uniform(nodes, None, rng)
+    first = args["T"] if "T" in args else args["x"]  # the text (matchers), the first string (lcs)
+    return _sorted_uniform(n, len(first), rng)
+
+
+def _sorted_uniform(n: int, split: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Sorted U[0, 1] draws for ``n`` nodes; with ``split``, one sorted run per string (text, pattern)."""
+    if split is None:
+        return np.sort(rng.random(n)).astype(np.float32)
+    parts = [np.sort(rng.random(split)), np.sort(rng.random(n - split))]
+    return np.concatenate(parts).astype(np.float32)

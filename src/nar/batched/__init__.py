@@ -1,0 +1,51 @@
+"""Batched trajectory generation: many samples of one algorithm advanced together with numpy.
+
+``nar.sample`` draws inputs sample by sample (the same random stream as ever) and hands each chunk
+to the algorithm's batched kernel when it has one; the kernel returns the trajectories that
+``nar.execute`` would return, array for array (``tests/test_batched.py`` checks this for every
+kernel on thousands of inputs).  A kernel module in this package registers itself with
+:func:`kernel`; modules are discovered automatically.
+
+A kernel receives a list of raw input dicts (the sampler's output, all of the same size ``n``) and
+trusts them: inputs from users go through ``nar.execute``, which validates.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Callable
+
+from ..trace import Trajectory
+
+Kernel = Callable[[list[dict]], list[Trajectory]]
+_KERNELS: dict[str, Kernel] = {}
+_loaded = False
+
+
+def kernel(name: str):
+    """Register the decorated function as the batched kernel of algorithm ``name``."""
+    def deco(fn: Kernel) -> Kernel:
+        _KERNELS[name] = fn
+        return fn
+    return deco
+
+
+def kernels() -> dict[str, Kernel]:
+    """Every registered kernel, by algorithm name."""
+    global _loaded
+    if not _loaded:
+        for info in pkgutil.iter_modules(__path__):
+            if info.name != "recorder":
+                importlib.import_module(f"{__name__}.{info.name}")
+        _loaded = True
+    return _KERNELS
+
+
+def execute_many(name: str, inputs: list[dict]) -> list[Trajectory]:
+    """Trajectories of ``name`` on every input dict (as ``nar.execute(name, **x)`` for each x)."""
+    fn = kernels().get(name)
+    if fn is None or not inputs:
+        from ..algorithms.registry import get_algorithm
+        algo = get_algorithm(name).fn
+        return [algo(**x) for x in inputs]
+    return fn(inputs)
