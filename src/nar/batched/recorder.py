@@ -81,7 +81,8 @@ class BatchRecorder:
                                  f"missing {missing}" if missing else "active must be None")
             for k, v in changed.items():
                 cur[k] = self._stored(k, v)
-            self._hist = {k: np.empty((8,) + v.shape, v.dtype) for k, v in cur.items()}
+            # [B, capacity, ...]: each sample's history is one contiguous block, cut without copying
+            self._hist = {k: np.empty((v.shape[0], 8) + v.shape[1:], v.dtype) for k, v in cur.items()}
         elif active is None:
             for k, v in changed.items():
                 cur[k] = self._stored(k, v)
@@ -103,21 +104,21 @@ class BatchRecorder:
             at = self.lengths[rows]
         need = int(at.max()) + 1
         hist = self._hist
-        cap = next(iter(hist.values())).shape[0]
+        cap = next(iter(hist.values())).shape[1]
         if need > cap:
             cap = max(need, 2 * cap)
             for k, h in hist.items():
-                grown = np.empty((cap,) + h.shape[1:], h.dtype)
-                grown[:h.shape[0]] = h
+                grown = np.empty((h.shape[0], cap) + h.shape[2:], h.dtype)
+                grown[:, :h.shape[1]] = h
                 hist[k] = grown
         if active is None and self._uniform():
             t = int(self.lengths[0])
             for k, h in hist.items():
-                h[t] = self._cur[k]
+                h[:, t] = self._cur[k]
             self.lengths += 1
         else:
             for k, h in hist.items():
-                h[at, rows] = self._cur[k][rows]
+                h[rows, at] = self._cur[k][rows]
             self.lengths[rows] += 1
 
     def _uniform(self) -> bool:
@@ -136,9 +137,7 @@ class BatchRecorder:
         if missing:
             raise RuntimeError(f"{self.name}: probes never recorded: {missing}")
         T = int(self.lengths.max())
-        # [T, B, ...] -> [B, T, ...] contiguous, so every sample's hints are one contiguous block
-        hints = {k: np.ascontiguousarray(np.swapaxes(self._expand(k, h[:T]), 0, 1))
-                 for k, h in self._hist.items()}
+        hints = {k: self._expand(k, h[:, :T]) for k, h in self._hist.items()}  # [B, T, ...]
         inputs = [(k, self._inputs[k]) for k in lay.inputs]
         outputs = [(k, self._outputs[k]) for k in lay.outputs]
         hint_items = list(hints.items())
