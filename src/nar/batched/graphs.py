@@ -1,0 +1,134 @@
+"""Batched kernels of the graph algorithms (see :mod:`nar.algorithms.graphs`).
+
+Every kernel stacks the chunk's matrices into ``A [B, n, n]`` (float64, as ``as_adjacency``) and
+runs the per-sample algorithm's own step loop once for the whole chunk; samples that finish early
+(or take no step at this point) are left out of the snapshot with ``active``.  A chunk the kernel
+does not handle (mixed sizes, or inputs the per-sample code rejects) goes to the per-sample
+function, which raises the error the user would get from ``nar.execute``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..algorithms.registry import get_algorithm
+from ..validation import FLOAT32_MAX, InputError
+from . import kernel
+from .recorder import BatchRecorder
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _stack(inputs: list[dict]) -> np.ndarray | None:
+    """``A [B, n, n]`` float64, or None if the matrices are not all square of one size or not
+    acceptable to every algorithm (non-finite or too large weights)."""
+    mats = [np.asarray(x["A"]) for x in inputs]
+    shape = mats[0].shape
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1 or any(m.shape != shape for m in mats):
+        return None
+    A = np.stack(mats).astype(np.float64, copy=False)
+    # finite and within float32 (as_adjacency); this also bounds a sum of n weights (_check_weights)
+    return A if np.abs(A).max() <= FLOAT32_MAX else None
+
+
+def _sources(inputs: list[dict], n: int) -> np.ndarray | None:
+    """Source nodes ``[B]``, or None if one is not an integer index in ``[0, n)``."""
+    s = [x["s"] for x in inputs]
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in s):
+        return None
+    s = np.array(s, dtype=np.int64)
+    return s if ((s >= 0) & (s < n)).all() else None
+
+
+def _per_sample(name: str, inputs: list[dict]):
+    algo = get_algorithm(name).fn
+    return [algo(**x) for x in inputs]
+
+
+def _adjacency_mask(A: np.ndarray) -> np.ndarray:
+    """The ``adj`` input of every sample: ``A + I != 0`` (off the diagonal simply ``A != 0``)."""
+    adj = A != 0
+    diag = np.einsum("bii->bi", A)
+    i = np.arange(A.shape[-1])
+    adj[:, i, i] = diag + 1 != 0
+    return adj
+
+
+def _only(alive: np.ndarray):
+    """``active`` for BatchRecorder.step: None when every sample pushes (the fast path)."""
+    return None if alive.all() else alive
+
+
+def _symmetric(A: np.ndarray) -> bool:
+    return bool(np.array_equal(A, A.transpose(0, 2, 1)))
+
+
+# -------------------------------------------------------------------------------------------- BFS
+@kernel("bfs")
+def bfs(inputs: list[dict]):
+    """Mirrors ``graphs.bfs``: parallel rounds over edges ``A > 0``, the smallest reached neighbour
+    becomes the parent; a sample stops pushing after its first round that reaches nothing."""
+    A = _stack(inputs)
+    s = None if A is None else _sources(inputs, A.shape[1])
+    if s is None:
+        return _per_sample("bfs", inputs)
+    B, n, _ = A.shape
+    rows = np.arange(B)
+    rec = BatchRecorder("bfs", n, B)
+    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    into = np.ascontiguousarray((A > 0).transpose(0, 2, 1))  # into[b, v, u]: an edge u -> v
+    reach = np.zeros((B, n), dtype=bool)
+    reach[rows, s] = True
+    pi = np.tile(np.arange(n), (B, 1))
+    alive = np.ones(B, dtype=bool)
+    while True:
+        rec.step(active=_only(alive), reach_h=reach, pi_h=pi)
+        offers = into & reach[:, None, :]  # [b, v, u]: reached u offers v
+        new = offers.any(axis=2) & ~reach
+        alive = new.any(axis=1)  # a finished sample is a fixed point: it never reaches more
+        if not alive.any():
+            break
+        pi = np.where(new, offers.argmax(axis=2), pi)  # the smallest reached neighbour
+        reach |= new
+    rec.output(pi=pi)
+    return rec.finish()
+
+
+# ----------------------------------------------------------------------------------- Bellman-Ford
+@kernel("bellman_ford")
+def bellman_ford(inputs: list[dict]):
+    """Mirrors ``graphs.bellman_ford``: synchronous rounds relaxing edges ``A != 0`` out of the
+    reached nodes, the smallest ``u`` among equal best offers; a sample stops after its first round
+    that changes neither ``d`` nor ``msk``.  Not converged after n rounds: a negative cycle."""
+    A = _stack(inputs)
+    s = None if A is None else _sources(inputs, A.shape[1])
+    if s is None:
+        return _per_sample("bellman_ford", inputs)
+    B, n, _ = A.shape
+    rows = np.arange(B)
+    rec = BatchRecorder("bellman_ford", n, B)
+    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    into = np.where(A != 0, A, np.inf).transpose(0, 2, 1).copy()  # into[b, v, u] = A[u, v]
+    d = np.zeros((B, n))
+    pi = np.tile(np.arange(n), (B, 1))
+    msk = np.zeros((B, n), dtype=bool)
+    msk[rows, s] = True
+    alive = np.ones(B, dtype=bool)
+    offers = np.empty_like(into)
+    for _ in range(n):
+        rec.step(active=_only(alive), pi_h=pi, d=d, msk=msk)
+        np.add(np.where(msk, d, np.inf)[:, None, :], into, out=offers)  # [b, v, u] = d[u] + A[u, v]
+        best_u = offers.argmin(axis=2)  # first u among equal minima
+        best = np.take_along_axis(offers, best_u[:, :, None], axis=2)[:, :, 0]
+        offered = best < np.inf
+        take = offered & (~msk | (best < d))
+        # a sample that changes nothing is a fixed point: take is empty, and stays so
+        alive = (take | (offered & ~msk)).any(axis=1)
+        if not alive.any():
+            break
+        d = np.where(take, best, d)
+        pi = np.where(take, best_u, pi)
+        msk |= offered
+    else:
+        raise InputError("bellman_ford: A has a negative-weight cycle reachable from s (in an "
+                         "undirected graph every negative edge is one); shortest paths are undefined")
+    rec.output(pi=pi)
+    return rec.finish()
