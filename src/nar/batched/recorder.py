@@ -27,10 +27,17 @@ class BatchRecorder:
         self._lay = _layout(name)
         self._inputs: dict[str, np.ndarray] = {}
         self._outputs: dict[str, np.ndarray] = {}
-        self._cur: dict[str, np.ndarray] = {}
-        self._hist: dict[str, np.ndarray] = {}
+        self._cur: dict[str, np.ndarray] = {}  # current value of every hint, [B, ...]
+        # History, kept as versions: a hint's array is stored once per change (never per snapshot),
+        # with, per batch snapshot, the index of the version it held.  While every push includes
+        # every sample ("lockstep"), sample b's t-th snapshot is batch snapshot t; afterwards
+        # _slot[b, t] names it.
+        self._versions: dict[str, list[np.ndarray]] = {}
+        self._version_at: dict[str, list[int]] = {}
+        self._pushes = 0
+        self._lockstep = True
+        self._slot: np.ndarray | None = None
         self.lengths = np.zeros(batch, dtype=np.int64)  # snapshots pushed so far, per sample
-        self._steps = 0  # global step calls, the capacity needed for the lockstep fast path
         self._all = np.arange(batch)
 
     # -- conversion -----------------------------------------------------------------------------
@@ -73,61 +80,67 @@ class BatchRecorder:
         ``active``: bool ``[B]`` or ``None`` for every sample.  The first call must set every hint
         for every sample and have ``active=None``.
         """
-        cur = self._cur
-        if not self._hist:
+        cur, versions = self._cur, self._versions
+        if not versions:
             missing = [k for k in self._lay.hint_names if k not in changed]
             if missing or active is not None:
-                raise ValueError(f"{self.name}: the first step must set every hint of every sample; "
-                                 f"missing {missing}" if missing else "active must be None")
+                why = f"missing {missing}" if missing else "it must have active=None"
+                raise ValueError(f"{self.name}: the first step must set every hint of every sample; {why}")
+            for k in self._lay.hint_names:
+                versions[k] = []
+                self._version_at[k] = []
+        if active is None:
+            rows = None
             for k, v in changed.items():
-                cur[k] = self._stored(k, v)
-            # [B, capacity, ...]: each sample's history is one contiguous block, cut without copying
-            self._hist = {k: np.empty((v.shape[0], 8) + v.shape[1:], v.dtype) for k, v in cur.items()}
-        elif active is None:
-            for k, v in changed.items():
-                cur[k] = self._stored(k, v)
+                cur[k] = new = self._stored(k, v)
+                versions[k].append(new)
         else:
             active = np.asarray(active, dtype=bool)
-            for k, v in changed.items():
-                new = self._stored(k, v)
-                where = active.reshape((-1,) + (1,) * (new.ndim - 1))
-                np.copyto(cur[k], new, where=where)
-        self._push(active)
-
-    def _push(self, active) -> None:
-        if active is None:
-            rows, at = self._all, self.lengths
-        else:
             rows = np.flatnonzero(active)
             if rows.size == 0:
                 return
-            at = self.lengths[rows]
-        need = int(at.max()) + 1
-        hist = self._hist
-        cap = next(iter(hist.values())).shape[1]
-        if need > cap:
-            cap = max(need, 2 * cap)
-            for k, h in hist.items():
-                grown = np.empty((h.shape[0], cap) + h.shape[2:], h.dtype)
-                grown[:, :h.shape[1]] = h
-                hist[k] = grown
-        if active is None and self._uniform():
-            t = int(self.lengths[0])
-            for k, h in hist.items():
-                h[:, t] = self._cur[k]
+            for k, v in changed.items():
+                new = self._stored(k, v)
+                cur[k] = new = np.where(active.reshape((-1,) + (1,) * (new.ndim - 1)), new, cur[k])
+                versions[k].append(new)
+        # snapshot g of the batch = the latest version of every hint
+        for k, at in self._version_at.items():
+            at.append(len(versions[k]) - 1)
+        g = self._pushes
+        self._pushes += 1
+        if rows is None and self._lockstep:
             self.lengths += 1
-        else:
-            for k, h in hist.items():
-                h[rows, at] = self._cur[k][rows]
-            self.lengths[rows] += 1
+            return
+        if self._lockstep:  # the first push that leaves samples out: from now on, per-sample slots
+            self._lockstep = False
+            self._slot = np.zeros((self.batch, max(16, 2 * g + 2)), dtype=np.int64)
+            self._slot[:, :g] = np.arange(g)
+        if rows is None:
+            rows = self._all
+        at = self.lengths[rows]
+        need = int(at.max()) + 1
+        if need > self._slot.shape[1]:
+            grown = np.zeros((self.batch, max(need, 2 * self._slot.shape[1])), dtype=np.int64)
+            grown[:, :self._slot.shape[1]] = self._slot
+            self._slot = grown
+        self._slot[rows, at] = g  # sample b's t-th snapshot is batch snapshot _slot[b, t]
+        self.lengths[rows] += 1
 
-    def _uniform(self) -> bool:
-        lengths = self.lengths
-        return bool(lengths[0] == lengths[-1]) and bool((lengths == lengths[0]).all())
+    def _history(self, key: str, T: int) -> np.ndarray:
+        """Hint ``key`` as ``[B, T, ...]`` (stored form): every sample's snapshots, padded at the end."""
+        versions = self._versions[key]
+        at = np.asarray(self._version_at[key], dtype=np.int64)  # batch snapshot -> version
+        if self._lockstep:
+            if len(versions) == len(at):  # changed at every snapshot
+                return np.stack(versions, axis=1)
+            return np.stack(versions, axis=0)[at[:T]].swapaxes(0, 1).copy() if len(versions) > 1 \
+                else np.repeat(versions[0][:, None], T, axis=1)
+        idx = at[self._slot[:, :T]]  # [B, T] version of each sample's snapshots
+        return np.stack(versions, axis=0)[idx, self._all[:, None]]
 
     def finish(self, extras: list[dict] | None = None) -> list[Trajectory]:
         """Per-sample trajectories; ``extras[b]`` becomes sample ``b``'s ``Trajectory.extras``."""
-        if not self._hist:
+        if not self._pushes:
             raise RuntimeError(f"{self.name}: no hint step was recorded")
         lay, n, B = self._lay, self.n, self.batch
         if "pos" not in self._inputs:
@@ -137,7 +150,7 @@ class BatchRecorder:
         if missing:
             raise RuntimeError(f"{self.name}: probes never recorded: {missing}")
         T = int(self.lengths.max())
-        hints = {k: self._expand(k, h[:, :T]) for k, h in self._hist.items()}  # [B, T, ...]
+        hints = {k: self._expand(k, self._history(k, T)) for k in lay.hint_names}  # [B, T, ...]
         inputs = [(k, self._inputs[k]) for k in lay.inputs]
         outputs = [(k, self._outputs[k]) for k in lay.outputs]
         hint_items = list(hints.items())
