@@ -132,3 +132,60 @@ def bellman_ford(inputs: list[dict]):
                          "undirected graph every negative edge is one); shortest paths are undefined")
     rec.output(pi=pi)
     return rec.finish()
+
+
+# -------------------------------------------------------------------------------- Dijkstra, Prim
+@kernel("dijkstra")
+def dijkstra(inputs: list[dict]):
+    """Mirrors ``graphs.dijkstra`` (see :func:`_best_first`)."""
+    A = _stack(inputs)
+    if A is None or A.min() < 0:
+        return _per_sample("dijkstra", inputs)
+    return _best_first("dijkstra", A, inputs, "d")
+
+
+@kernel("mst_prim")
+def mst_prim(inputs: list[dict]):
+    """Mirrors ``graphs.mst_prim`` (see :func:`_best_first`)."""
+    A = _stack(inputs)
+    if A is None or not _symmetric(A):
+        return _per_sample("mst_prim", inputs)
+    return _best_first("mst_prim", A, inputs, "key")
+
+
+def _best_first(name: str, A: np.ndarray, inputs: list[dict], value_probe: str):
+    """Mirrors ``graphs._best_first``: one EXTRACT-MIN per step, the queued node of least value
+    and then least index (the per-sample heap pops (value, node) pairs, and values only drop); it
+    relaxes the unmarked neighbours ``A[u, v] != 0``.  A sample stops when its queue is empty."""
+    B, n, _ = A.shape
+    s = _sources(inputs, n)
+    if s is None:
+        return _per_sample(name, inputs)
+    prim = value_probe == "key"
+    rows = np.arange(B)
+    rec = BatchRecorder(name, n, B)
+    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    value = np.zeros((B, n))
+    pi = np.tile(np.arange(n), (B, 1))
+    mark = np.zeros((B, n), dtype=bool)
+    queued = np.zeros((B, n), dtype=bool)
+    queued[rows, s] = True
+    rec.step(pi_h=pi, mark=mark, in_queue=queued, u=s, **{value_probe: value})
+    for _ in range(n):
+        alive = queued.any(axis=1)
+        if not alive.any():
+            break
+        u = np.where(queued, value, np.inf).argmin(axis=1)  # least value, then least index
+        live = rows[alive]
+        mark[live, u[live]] = True
+        queued[live, u[live]] = False
+        w = A[rows, u]  # [b, v] = A[u, v]
+        offered = w if prim else value[rows, u][:, None] + w
+        better = (w != 0) & ~mark & (~queued | (offered < value)) & alive[:, None]
+        value = np.where(better, offered, value)
+        pi = np.where(better, u[:, None], pi)
+        queued |= better
+        rec.step(active=_only(alive), pi_h=pi, mark=mark, in_queue=queued, u=u,
+                 **{value_probe: value})
+    rec.output(pi=pi)
+    return rec.finish()
