@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.registry import get_algorithm
-from ..validation import FLOAT32_MAX, InputError
+from ..validation import FLOAT32_MAX
 from . import kernel
 from .recorder import BatchRecorder
 
@@ -97,7 +97,8 @@ def bfs(inputs: list[dict]):
 def bellman_ford(inputs: list[dict]):
     """Mirrors ``graphs.bellman_ford``: synchronous rounds relaxing edges ``A != 0`` out of the
     reached nodes, the smallest ``u`` among equal best offers; a sample stops after its first round
-    that changes neither ``d`` nor ``msk``.  Not converged after n rounds: a negative cycle."""
+    that changes neither ``d`` nor ``msk``.  Not converged after n rounds (a negative cycle): the
+    chunk goes to the per-sample code, which raises."""
     A = _stack(inputs)
     s = None if A is None else _sources(inputs, A.shape[1])
     if s is None:
@@ -127,9 +128,8 @@ def bellman_ford(inputs: list[dict]):
         d = np.where(take, best, d)
         pi = np.where(take, best_u, pi)
         msk |= offered
-    else:
-        raise InputError("bellman_ford: A has a negative-weight cycle reachable from s (in an "
-                         "undirected graph every negative edge is one); shortest paths are undefined")
+    else:  # a negative cycle: the per-sample code raises its error
+        return _per_sample("bellman_ford", inputs)
     rec.output(pi=pi)
     return rec.finish()
 
@@ -188,4 +188,51 @@ def _best_first(name: str, A: np.ndarray, inputs: list[dict], value_probe: str):
         rec.step(active=_only(alive), pi_h=pi, mark=mark, in_queue=queued, u=u,
                  **{value_probe: value})
     rec.output(pi=pi)
+    return rec.finish()
+
+
+# -------------------------------------------------------------------------------- Floyd-Warshall
+@kernel("floyd_warshall")
+def floyd_warshall(inputs: list[dict]):
+    """Mirrors ``graphs.floyd_warshall``: one snapshot before each intermediate node ``k``; a pair
+    takes the path through ``k`` (and ``Pi[k, j]``) if it is strictly shorter or the first.  The
+    chunk runs in groups of samples small enough for the cache (n^3 values a sample).  A negative
+    cycle: the chunk goes to the per-sample code, which raises."""
+    A = _stack(inputs)
+    if A is None:
+        return _per_sample("floyd_warshall", inputs)
+    B, n, _ = A.shape
+    group = max(1, _GROUP_VALUES // n ** 3)
+    out = []
+    for lo in range(0, B, group):
+        part = _floyd_warshall(A[lo:lo + group])
+        if part is None:
+            return _per_sample("floyd_warshall", inputs)
+        out += part
+    return out
+
+
+_GROUP_VALUES = 1 << 21  # values of [group, n, n, n] (floyd_warshall's hint history) per group
+
+
+def _floyd_warshall(A: np.ndarray):
+    """Trajectories of ``A [b, n, n]``, or None if one has a negative cycle."""
+    B, n, _ = A.shape
+    rec = BatchRecorder("floyd_warshall", n, B)
+    adj = _adjacency_mask(A)
+    rec.input(A=A, adj=adj)
+    msk = adj
+    dist = np.where(msk, A, np.inf)  # no path: no offer
+    Pi = np.repeat(np.arange(n)[:, None], n, axis=1)[None].repeat(B, axis=0)
+    through = np.empty_like(dist)
+    for k in range(n):
+        rec.step(Pi_h=Pi, D=np.where(msk, dist, A), msk=msk, k=k)  # D keeps A where msk is 0
+        np.add(dist[:, :, k, None], dist[:, None, k, :], out=through)
+        Pi = np.where(through < dist, Pi[:, None, k, :], Pi)  # strictly shorter (or first)
+        np.minimum(dist, through, out=dist)
+        msk = dist < np.inf
+    D = np.where(msk, dist, A)
+    if not np.isfinite(D).all() or (np.einsum("bii->bi", D) < 0).any():
+        return None
+    rec.output(Pi=Pi)
     return rec.finish()
