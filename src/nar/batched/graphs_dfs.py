@@ -222,3 +222,219 @@ def dfs(inputs: list[dict]):
         walk.step(active)
     rec.output(pi=walk.pi)
     return rec.finish()
+
+
+def _linked_topo(walk: BatchDfsWalk, ev: np.ndarray, topo_flat: np.ndarray, head: np.ndarray) -> bool:
+    """Topological-sort bookkeeping at FINISH events (see ``topological_sort``): link the finished
+    vertex to the head when the head is black, and make it the head.  True if any sample finished."""
+    fin = ev == FINISH
+    if not np.count_nonzero(fin):
+        return False
+    fs = walk.fs
+    link = fin & (walk._color[fs.base + head] == BLACK)
+    topo_flat[fs.at(link, walk.flat_u)] = head
+    np.copyto(head, walk.u, where=fin)
+    return True
+
+
+@kernel("topological_sort")
+def topological_sort(inputs: list[dict]):
+    """Batched :func:`nar.algorithms.graphs_dfs.topological_sort`: an untimed walk over all roots
+    that puts each finished vertex at the front of the ``topo`` list."""
+    A = _adjacency(inputs)
+    B, n = A.shape[:2]
+    rec = BatchRecorder("topological_sort", n, B)
+    rec.input(A=A, adj=_adjacency_mask(A))
+    walk = BatchDfsWalk(rec, A != 0, timed=False)
+    topo, topo_flat = walk.fs.new(walk.idx, np.int64)
+    head = np.zeros(B, dtype=np.int64)
+    first = True
+    for ev, active in walk.run():
+        if _linked_topo(walk, ev, topo_flat, head) or first:
+            walk.step(active, topo_h=topo, topo_head_h=head)
+            first = False
+        else:
+            walk.step(active)
+    rec.output(topo=topo, topo_head=head)
+    return rec.finish()
+
+
+@kernel("dag_shortest_paths")
+def dag_shortest_paths(inputs: list[dict]):
+    """Batched :func:`nar.algorithms.graphs_dfs.dag_shortest_paths`: the topological-sort walk from
+    ``s`` (phase 0), then every sample relaxes the out-edges of its sorted vertices in order (phase 1);
+    samples whose list is exhausted sit out until the final snapshot of all."""
+    A = _adjacency(inputs)
+    B, n = A.shape[:2]
+    s = np.array([int(x["s"]) for x in inputs], dtype=np.int64)
+    edge = A != 0
+    rec = BatchRecorder("dag_shortest_paths", n, B)
+    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    walk = BatchDfsWalk(rec, edge, timed=False, with_root=False)
+    fs = walk.fs
+    pi, d = walk.pi.copy(), np.zeros((B, n))
+    mark, mark_flat = fs.new(0.0)
+    topo, topo_flat = fs.new(walk.idx, np.int64)
+    head = np.zeros(B, dtype=np.int64)
+    first = True
+    for ev, active in walk.run(s[:, None]):
+        if first:
+            walk.step(None, pi_h=pi, d=d, mark=mark, topo_h=topo, topo_head_h=head, phase=0)
+            first = False
+        elif _linked_topo(walk, ev, topo_flat, head):
+            walk.step(active, topo_h=topo, topo_head_h=head)
+        else:
+            walk.step(active)
+    # head == s: the root finishes last; d[s] is already 0
+    rows = np.arange(B)
+    mark[rows, head] = 1
+    while True:
+        i = head
+        active = topo_flat[fs.base + i] != i
+        count = np.count_nonzero(active)
+        if not count:
+            break
+        mark_flat[fs.at(active, fs.base + i)] = 1
+        rec.step(None if count == B else active, pi_h=pi, d=d, mark=mark, topo_head_h=i, phase=1)
+        cand = d[rows, i][:, None] + A[rows, i]
+        better = edge[rows, i] & ((mark == 0) | (cand < d)) & active[:, None]
+        np.copyto(d, cand, where=better)
+        np.copyto(pi, i[:, None], where=better)
+        mark[better] = 1
+        head = np.where(active, topo_flat[fs.base + i], i)
+    rec.step(None, pi_h=pi, d=d, mark=mark, topo_head_h=head, phase=1)
+    rec.output(pi=pi)
+    return rec.finish()
+
+
+@kernel("strongly_connected_components")
+def strongly_connected_components(inputs: list[dict]):
+    """Batched :func:`nar.algorithms.graphs_dfs.strongly_connected_components` (Kosaraju): a timed
+    walk of ``A`` (phase 0, 3n steps for every sample), then of its transpose with roots by
+    decreasing finishing time (phase 1), labelling each vertex it expands with that pass's root."""
+    A = _adjacency(inputs)
+    B, n = A.shape[:2]
+    edge = A != 0
+    rec = BatchRecorder("strongly_connected_components", n, B)
+    rec.input(A=A, adj=_adjacency_mask(A))
+    walk = BatchDfsWalk(rec, edge, timed=True)
+    fs = walk.fs
+    scc_id, scc_flat = fs.new(walk.idx, np.int64)
+    first = True
+    for _, active in walk.run():
+        if first:
+            A_t = _adjacency_mask(A.transpose(0, 2, 1))
+            walk.step(None, scc_id_h=scc_id, A_t=A_t, phase=0)
+            first = False
+        else:
+            walk.step(active)
+    walk.restart()
+    walk.edge = np.ascontiguousarray(edge.transpose(0, 2, 1)).reshape(B * n, n)
+    first = True
+    for ev, active in walk.run(np.argsort(-walk.f, axis=1)):
+        if first:  # every sample starts its second pass now
+            walk.step(None, phase=1)
+            first = False
+            continue
+        expand = (ev != START) & (ev != DONE)
+        scc_flat[fs.at(expand, walk.flat_u)] = walk.s
+        walk.step(active, scc_id_h=scc_id)
+    rec.output(scc_id=scc_id)
+    return rec.finish()
+
+
+class _LowPoints:
+    """The low-point bookkeeping shared by articulation points and bridges (``low``, per event)."""
+
+    def __init__(self, walk: BatchDfsWalk):
+        self.walk = walk
+        self.low, self._low = walk.fs.new(0.0)
+
+    def update(self, ev: np.ndarray, changed: dict):
+        """``low`` after a DISCOVER, SEEN or FINISH; at FINISH returns ``(fin, kids, d[u])`` with
+        ``kids`` the finished vertices' tree children (``[B, n]``), else None."""
+        walk, fs = self.walk, self.walk.fs
+        flat_u, low = walk.flat_u, self._low
+        disc, seen, fin = ev == DISCOVER, ev == SEEN, ev == FINISH
+        if np.count_nonzero(disc):
+            low[fs.at(disc, flat_u)] = walk._d[flat_u]
+            changed["low"] = self.low
+        if np.count_nonzero(seen):
+            low[fs.at(seen, flat_u)] = np.minimum(low[flat_u], walk._d[fs.base + walk.v])
+            changed["low"] = self.low
+        if not np.count_nonzero(fin):
+            return None
+        u = walk.u[:, None]
+        kids = (walk.pi == u) & (walk.idx != u)
+        low[fs.at(fin, flat_u)] = np.minimum(low[flat_u], np.where(kids, self.low, np.inf).min(1))
+        changed["low"] = self.low
+        return fin, kids, walk._d[flat_u]
+
+
+@kernel("articulation_points")
+def articulation_points(inputs: list[dict]):
+    """Batched :func:`nar.algorithms.graphs_dfs.articulation_points`: a timed walk reporting SEEN
+    neighbours; ``low`` and ``child_cnt`` per event, the cut test at each FINISH."""
+    A = _adjacency(inputs)
+    B, n = A.shape[:2]
+    rec = BatchRecorder("articulation_points", n, B)
+    rec.input(A=A, adj=_adjacency_mask(A))
+    walk = BatchDfsWalk(rec, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
+    fs = walk.fs
+    lp = _LowPoints(walk)
+    child_cnt, cnt_flat = fs.new(0.0)
+    is_cut, cut_flat = fs.new(0.0)
+    first = True
+    for ev, active in walk.run():
+        changed = {}
+        if first:
+            changed.update(is_cut_h=is_cut, low=lp.low, child_cnt=child_cnt)
+            first = False
+        tree = ev == TREE
+        if np.count_nonzero(tree):
+            at = fs.at(tree, walk.flat_u)
+            cnt_flat[at] = cnt_flat[at] + TICK
+            changed["child_cnt"] = child_cnt
+        finished = lp.update(ev, changed)
+        if finished is not None:
+            fin, kids, du = finished
+            flat_u = walk.flat_u
+            root = walk.s == walk.u
+            many = cnt_flat[flat_u] > TICK
+            high = (kids & (lp.low >= du[:, None])).any(1)
+            cut_flat[fs.at(fin & np.where(root, many, high), flat_u)] = 1
+            changed["is_cut_h"] = is_cut
+        walk.step(active, **changed)
+    rec.output(is_cut=is_cut)
+    return rec.finish()
+
+
+@kernel("bridges")
+def bridges(inputs: list[dict]):
+    """Batched :func:`nar.algorithms.graphs_dfs.bridges`: the low-point walk of
+    ``articulation_points``; at each FINISH the tree edges to children with ``low > d[u]`` become
+    bridges (non-edges stay masked at -1)."""
+    A = _adjacency(inputs)
+    B, n = A.shape[:2]
+    rec = BatchRecorder("bridges", n, B)
+    rec.input(A=A, adj=_adjacency_mask(A))
+    walk = BatchDfsWalk(rec, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
+    lp = _LowPoints(walk)
+    is_bridge = np.where((A == 0) & ~np.eye(n, dtype=bool), -1.0, 0.0)
+    first = True
+    for ev, active in walk.run():
+        changed = {}
+        if first:
+            changed.update(is_bridge_h=is_bridge, low=lp.low)
+            first = False
+        finished = lp.update(ev, changed)
+        if finished is not None:
+            fin, kids, du = finished
+            b, c = np.nonzero(kids & (lp.low > du[:, None]) & fin[:, None])
+            if b.size:
+                u = walk.u[b]
+                is_bridge[b, u, c] = is_bridge[b, c, u] = 1
+                changed["is_bridge_h"] = is_bridge
+        walk.step(active, **changed)
+    rec.output(is_bridge=is_bridge)
+    return rec.finish()
