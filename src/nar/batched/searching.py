@@ -6,6 +6,7 @@ import numpy as np
 from ..algorithms.sorting import identity_pointers
 from . import kernel
 from .recorder import BatchRecorder
+from .sorting import Partitions, bulk_trajectories, stack_keys
 
 
 @kernel("minimum")
@@ -49,3 +50,45 @@ def binary_search(inputs: list[dict]):
     beyond = x > A[:, -1]
     index = np.where(beyond, n, high)
     return rec.finish([{"index": i, "beyond": b} for i, b in zip(index.tolist(), beyond.tolist())])
+
+
+@kernel("quickselect")
+def quickselect(inputs: list[dict]):
+    """Mirrors ``quickselect``: Lomuto partitions of ``[p, r]`` narrowing onto rank ``n // 2``,
+    one snapshot per comparison and one per pivot move; every sample advances one snapshot per
+    iteration until its pivot lands on the rank.  The hints the per-sample code leaves out of a
+    snapshot still hold exactly the values they would be given, so every hint is recorded at every
+    snapshot (the elements in the named slots; ``i_rank`` relative to ``p`` only at a pivot move)."""
+    A = stack_keys(inputs)
+    B, n = A.shape
+    part = Partitions(A)
+    everyone = np.ones(B, dtype=bool)
+    part.start(everyone, np.zeros(B, dtype=np.int64), np.full(B, n - 1))
+    rank = np.full(B, n // 2)  # sought within [p, r]
+    found_at, lengths = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
+    busy, t = everyone, 0
+    preds, named, ranks = [], [], []
+    while busy.any():
+        i1, j, final = part.step()
+        p, r = part.p, part.r
+        t += 1
+        preds.append(part.pred.copy())
+        named.append(part.elements(np.stack((p, r, i1, j))))
+        ranks.append((np.where(final, i1 - p, i1), rank, final))
+        if not final.any():
+            continue
+        k = i1 - p  # the pivot's rank within [p, r]
+        found = final & (rank == k)
+        found_at = np.where(found, i1, found_at)
+        lengths = np.where(found, t, lengths)
+        busy = busy & ~found
+        go_left, go_right = final & (rank < k), final & (rank > k)
+        rank = np.where(go_right, rank - k - 1, rank)
+        part.start(final, np.where(go_right, i1 + 1, p),
+                   np.where(go_left, i1 - 1, np.where(go_right, r, -1)))  # found: idle
+    p, r, i, j = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
+    i_rank, target, final = (np.stack(v) for v in zip(*ranks))
+    hints = dict(pred_h=np.stack(preds), p=p, r=r, i=i, j=j, i_rank=i_rank / n, target=target / n,
+                 pivot=np.where(final, i, r))
+    outputs = {"median": part.pos[np.arange(B), found_at]}
+    return bulk_trajectories("quickselect", n, {"key": A}, hints, outputs, lengths)

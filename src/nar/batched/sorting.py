@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..trace import CATEGORIES, Trajectory, _layout
+from ..types import one_hot
 from . import kernel
 from .recorder import BatchRecorder
 
@@ -28,14 +30,6 @@ def pointers_of(pos: np.ndarray) -> np.ndarray:
     return pred
 
 
-def swap_slots(key: np.ndarray, pos: np.ndarray, a: np.ndarray, b: np.ndarray, rows: np.ndarray) -> None:
-    """Exchange slots ``a[s]`` and ``b[s]`` of sample ``rows[s]`` (in place; ``a == b`` is a no-op)."""
-    ka, kb = key[rows, a], key[rows, b]
-    key[rows, a], key[rows, b] = kb, ka
-    pa, pb = pos[rows, a], pos[rows, b]
-    pos[rows, a], pos[rows, b] = pb, pa
-
-
 def repoint(pred: np.ndarray, pos: np.ndarray, slot: np.ndarray, rows: np.ndarray) -> None:
     """Re-derive the pointer of the element in ``slot[s]`` of sample ``rows[s]`` from its left
     neighbour (itself in slot 0); slots ``>= n`` are ignored.  In place, as ``ArrayOrder`` does."""
@@ -44,6 +38,96 @@ def repoint(pred: np.ndarray, pos: np.ndarray, slot: np.ndarray, rows: np.ndarra
     if not keep.all():
         slot, rows = slot[keep], rows[keep]
     pred[rows, pos[rows, slot]] = pos[rows, np.maximum(slot - 1, 0)]
+
+
+class Partitions:
+    """CLRS PARTITION (``lomuto_partition``) for ``B`` samples, each on its own subarray, advanced
+    one yield per :meth:`step`.
+
+    ``pos`` is every sample's slot order (the original index of the element in each slot) and
+    ``pred`` its predecessor pointers (``ArrayOrder.pred``), both ``[B, n]`` and updated in place;
+    ``p``, ``r`` the subarray (``r = -1``: idle, no yield), ``i`` the textbook's ``i``, ``j`` the
+    next slot to compare, ``x`` the pivot key.
+    """
+
+    def __init__(self, A: np.ndarray):
+        B, n = A.shape
+        self.A, self.n = A, n
+        self.base = np.arange(B) * n  # flat index of each sample's slot 0
+        self.pos = np.tile(np.arange(n), (B, 1))
+        self.pred = pointers_of(self.pos)
+        self._pos, self._pred = self.pos.ravel(), self.pred.ravel()  # flat views
+        self.p, self.r = np.zeros(B, dtype=np.int64), np.full(B, -1)
+        self.i, self.j = self.p - 1, self.p.copy()
+        self.x = np.zeros(B)  # the pivot key
+        self._keys = A.ravel()
+
+    def start(self, new: np.ndarray, p: np.ndarray, r: np.ndarray) -> None:
+        """Begin partitions of slots ``p..r`` for the samples in mask ``new`` (``r = -1``: idle)."""
+        self.p, self.r = np.where(new, p, self.p), np.where(new, r, self.r)
+        self.i, self.j = np.where(new, self.p - 1, self.i), np.where(new, self.p, self.j)
+        self.x = np.where(new, self.key_in(self.r), self.x)  # garbage where idle
+
+    def key_in(self, slot: np.ndarray) -> np.ndarray:
+        """The key now in ``slot[b]`` of every sample ``b``."""
+        return np.take(self._keys, np.take(self._pos, slot + self.base) + self.base)
+
+    def step(self):
+        """One yield of every busy sample: a comparison of slot ``j < r`` (``<= x``: ``i`` grows
+        and slots ``i``, ``j`` swap) or, at ``j == r``, the pivot's move to slot ``i + 1``.
+        Returns ``(i1, j, final)``: the textbook's ``i + 1``, the slot just handled, and the mask
+        of samples whose partition ended (``i1`` is then the pivot's slot ``q``)."""
+        j, r, base = self.j, self.r, self.base
+        scan, final = j < r, j == r
+        left = scan & (self.key_in(j) <= self.x)
+        self.i = i = self.i + left
+        i1 = i + 1
+        a = np.where(left, i, np.where(final, i1, j))  # swapped with slot j; j itself: no swap
+        fa, fj = base + a, base + j
+        pos = self._pos
+        pos[fa], pos[fj] = pos[fj], pos[fa]
+        # the links into and out of both slots (re-deriving an unchanged link is harmless)
+        slots = np.minimum(np.stack((a, a + 1, j, j + 1)), self.n - 1)
+        prev = np.maximum(slots - 1, 0) + base
+        self._pred[np.take(pos, slots + base) + base] = np.take(pos, prev)
+        self.j = j + scan
+        return i1, j, final
+
+    def elements(self, slots: np.ndarray) -> np.ndarray:
+        """The elements now in ``slots[..., b]`` of every sample ``b`` (any leading shape)."""
+        return np.take(self._pos, slots + self.base)
+
+
+def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dict,
+                      lengths: np.ndarray, extras: list[dict] | None = None) -> list[Trajectory]:
+    """Trajectories from whole hint histories computed in bulk: what ``BatchRecorder.finish``
+    returns had every snapshot been stepped (a local stand-in for kernels whose samples advance
+    one snapshot per loop iteration until each stops, where a per-step ``BatchRecorder.step``
+    would cost more than the algorithm itself).
+
+    ``hints[k]``: ``[T, B, ...]``, time first, every hint at every snapshot, in the recorder's
+    stored form (``mask_one`` as node indices, ``categorical`` as class ids); sample ``b`` keeps
+    its first ``lengths[b]`` snapshots.  ``inputs``/``outputs``: ``[B, ...]`` in the same form.
+    """
+    lay = _layout(name)
+    B = lengths.shape[0]
+
+    def expand(k, v):
+        if lay.kind[k] == "idx":
+            return one_hot(v, n)
+        if lay.kind[k] == "cat":
+            return one_hot(v, CATEGORIES[(name, k)])
+        return np.ascontiguousarray(v, dtype=lay.dtype[k])
+
+    if "pos" not in inputs:
+        inputs = dict(inputs, pos=np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
+    ins = [(k, expand(k, inputs[k])) for k in lay.inputs]
+    outs = [(k, expand(k, outputs[k])) for k in lay.outputs]
+    hist = [(k, expand(k, np.swapaxes(hints[k], 0, 1))) for k in lay.hint_names]  # [B, T, ...]
+    extras = extras if extras is not None else [{}] * B
+    return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b, :t] for k, v in hist},
+                       {k: v[b] for k, v in outs}, dict(extras[b]))
+            for b, t in enumerate(lengths.tolist())]
 
 
 @kernel("insertion_sort")
