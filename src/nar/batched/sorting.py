@@ -155,3 +155,53 @@ def insertion_sort(inputs: list[dict]):
         rec.step(pred_h=pred, i=displaced, j=j)
     rec.output(pred=pred)
     return rec.finish()
+
+
+@kernel("quicksort")
+def quicksort(inputs: list[dict]):
+    """Mirrors ``quicksort``: every sample pops ranges off its own stack (right part pushed
+    first, so the left part is partitioned first; ranges with ``p >= r`` are dropped without a
+    snapshot) and runs Lomuto partitions, one snapshot per yield, one yield per iteration.  The
+    hints the per-sample code leaves out of a snapshot hold exactly the values given here."""
+    A = stack_keys(inputs)
+    B, n = A.shape
+    rows = np.arange(B)
+    if n == 1:  # no partition at all: one snapshot with every hint on node 0
+        zero = np.zeros((1, B), dtype=np.int64)
+        hints = dict(pred_h=zero[..., None], p=zero, r=zero, i=zero, j=zero)
+        return bulk_trajectories("quicksort", n, {"key": A}, hints, {"pred": zero.T},
+                                 np.ones(B, dtype=np.int64))
+    part = Partitions(A)
+    everyone = np.ones(B, dtype=bool)
+    part.start(everyone, np.zeros(B, dtype=np.int64), np.full(B, n - 1))
+    # pending ranges: stack_p/stack_r[b, :depth[b]], the top last (depth <= n: one per slot)
+    stack_p, stack_r = np.zeros((B, n + 2), dtype=np.int64), np.zeros((B, n + 2), dtype=np.int64)
+    depth, lengths = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
+    busy, t = everyone, 0
+    preds, named = [], []
+    while busy.any():
+        i1, j, final = part.step()
+        t += 1
+        preds.append(part.pred.copy())
+        named.append(part.elements(np.stack((part.p, part.r, i1, j))))
+        if not final.any():
+            continue
+        # push (q + 1, r), then (p, q - 1) (written above the top where not final: unused)
+        stack_p[rows, depth], stack_r[rows, depth] = i1 + 1, part.r
+        stack_p[rows, depth + 1], stack_r[rows, depth + 1] = part.p, i1 - 1
+        depth = depth + 2 * final
+        while True:  # drop the ranges with p >= r off the top
+            top = np.maximum(depth - 1, 0)
+            empty = final & (depth > 0) & (stack_p[rows, top] >= stack_r[rows, top])
+            if not empty.any():
+                break
+            depth = depth - empty
+        go = final & (depth > 0)
+        depth = depth - go
+        done = final & ~go
+        lengths = np.where(done, t, lengths)
+        busy = busy & ~done
+        part.start(final, np.where(go, stack_p[rows, depth], 0), np.where(go, stack_r[rows, depth], -1))
+    p, r, i, j = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
+    hints = dict(pred_h=np.stack(preds), p=p, r=r, i=i, j=j)
+    return bulk_trajectories("quicksort", n, {"key": A}, hints, {"pred": part.pred}, lengths)
