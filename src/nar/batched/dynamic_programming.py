@@ -113,3 +113,80 @@ def optimal_bst(inputs: list[dict]):
              "msk": tile(known32.reshape(N, N, N), B)}
     return assemble("optimal_bst", {"p": np.concatenate((p, np.zeros((B, 1))), axis=1), "q": q},
                     hints, {"root": root})
+
+
+# ----------------------------------------------------------------------------- LCS
+_UP_LEFT, _UP, _LEFT, _BLANK = 0, 1, 2, 3
+_SYMBOLS = np.eye(4, dtype=np.float32)  # one-hot rows of the 4 symbols
+_CELLS = _SYMBOLS * np.array([1, 1, 1, -1], dtype=np.float32)[:, None]  # arrows; row 3: CLRS blank
+
+
+def lcs_values(block: np.ndarray, nx: int, n: int) -> np.ndarray:
+    """``c`` cells ``[..., nx, ny]`` placed in the x-rows / y-columns block of float32 ``[..., n, n]``
+    edge tables, zero elsewhere."""
+    out = np.zeros(block.shape[:-2] + (n, n), dtype=np.float32)
+    out[..., :nx, nx:] = block
+    return out
+
+
+def lcs_arrows(block: np.ndarray, nx: int, n: int) -> np.ndarray:
+    """Arrow class ids ``[..., nx, ny]`` as one-hot rows in the x-rows / y-columns block of
+    ``[..., n, n, 4]`` edge tables whose other cells are blank (as ``_blank_table``)."""
+    lead = block.shape[:-2]
+    out = np.empty(lead + (n, n, 4), dtype=np.float32)
+    rows = out.reshape(lead + (n, n * 4))  # written row by row with a tiled blank pattern
+    rows[..., nx:, :] = np.tile(_CELLS[_BLANK], n)
+    rows[..., :nx, :nx * 4] = np.tile(_CELLS[_BLANK], nx)
+    out[..., :nx, nx:, :] = np.take(_CELLS, block, axis=0)
+    return out
+
+
+@kernel("lcs_length")
+def lcs_length(inputs: list[dict]):
+    """Mirrors ``lcs_length``: row 0 and column 0 filled directly, then parallel rounds over the
+    inner cells of every sample at once; a sample pushes a snapshot for each round that changes
+    its ``c`` and stops at its fixed point (later rounds leave it unchanged)."""
+    x, y = stack(inputs, "x", np.int64), stack(inputs, "y", np.int64)
+    (B, nx), ny = x.shape, y.shape[1]
+    n = nx + ny
+    match = x[:, :, None] == y[:, None, :]
+    # c holds small integer counts: exact in int16, as in the per-sample float64 table
+    c = np.zeros((B, nx, ny), dtype=np.int16 if n < 2 ** 15 else np.int64)
+    b = np.zeros((B, nx, ny), dtype=np.int8)  # inner cells: class 0 until the first round
+    c[:, :, 0] = np.logical_or.accumulate(match[:, :, 0], axis=1)
+    c[:, 0, :] = np.logical_or.accumulate(match[:, 0, :], axis=1)
+    b[:, 1:, 0] = np.where(match[:, 1:, 0], _UP_LEFT, _UP)
+    b[:, 0, :] = np.where(match[:, 0, :], _UP_LEFT, np.where(c[:, 0, :] == 1, _LEFT, _UP))
+
+    # Every round but the last changes some cell that no later round changes (cell (i, j) is
+    # final after round i + j - 1), so a sample pushes at most nx + ny - 2 <= n snapshots.
+    c_hist = np.empty((B, n, nx, ny), dtype=c.dtype)
+    b_hist = np.zeros((B, n, nx, ny), dtype=np.int8)  # valid class ids past a sample's T too
+    c_hist[:, 0], b_hist[:, 0] = c, b
+    lengths = np.ones(B, dtype=np.int64)
+    inner = match[:, 1:, 1:]
+    one, up_left = c.dtype.type(1), np.int8(_UP_LEFT)
+    while True:
+        up, left = c[:, :-1, 1:], c[:, 1:, :-1]
+        new_c = np.where(inner, c[:, :-1, :-1] + one, np.maximum(up, left))
+        # up when c[i-1, j] >= c[i, j-1], else left
+        b[:, 1:, 1:] = np.where(inner, up_left, (up < left).view(np.int8) + np.int8(_UP))
+        rows = np.flatnonzero((new_c != c[:, 1:, 1:]).reshape(B, -1).any(axis=1))
+        if not rows.size:
+            break
+        c[:, 1:, 1:] = new_c  # unchanged samples are at their fixed point: new_c == c there
+        at = lengths[rows]
+        c_hist[rows, at], b_hist[rows, at] = c[rows], b[rows]
+        lengths[rows] += 1
+
+    T = int(lengths.max())
+    pred = chain_pointers(n)
+    pred[nx] = nx  # the first position of y starts its own chain
+    pos = np.concatenate((np.arange(nx) / nx, np.arange(ny) / ny))
+    hints = {"pred_h": tile(np.broadcast_to(pred, (T, n)), B),
+             "b_h": lcs_arrows(b_hist[:, :T], nx, n),
+             "c": lcs_values(c_hist[:, :T], nx, n)}
+    ins = {"string": tile(np.arange(n) >= nx, B), "pos": tile(pos, B),
+           "key": _SYMBOLS[np.concatenate((x, y), axis=1)]}
+    return assemble("lcs_length", ins, hints, {"b": lcs_arrows(b, nx, n)},
+                    lengths)
