@@ -86,3 +86,9 @@ def test_segments_touching_and_collinear():
     inputs = [{"xs": rng.integers(0, 3, 4).astype(float), "ys": rng.integers(0, 3, 4).astype(float)}
               for _ in range(300)]
     check("segments_intersect", inputs)
+
+
+@pytest.mark.parametrize("name", HULLS)
+def test_hulls_mixed_sizes_fall_back(name):
+    rng = np.random.default_rng(10)
+    check(name, [SAMPLERS[name](rng, n) for n in (3, 8, 1, 8)])

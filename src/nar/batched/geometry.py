@@ -17,10 +17,11 @@ from .recorder import BatchRecorder
 
 def _points(inputs: list[dict]):
     """``(x, y)`` as float64 ``[B, n]``, or ``None`` when the samples differ in size."""
-    xs = [np.asarray(p["xs"], dtype=np.float64) for p in inputs]
-    if any(x.shape != xs[0].shape for x in xs):
+    try:
+        x = np.array([p["xs"] for p in inputs], dtype=np.float64)
+    except ValueError:  # ragged
         return None
-    return np.stack(xs), np.stack([np.asarray(p["ys"], dtype=np.float64) for p in inputs])
+    return x, np.array([p["ys"] for p in inputs], dtype=np.float64)
 
 
 def _per_sample(name: str, inputs: list[dict]):

@@ -22,17 +22,15 @@ def _per_sample(name: str, inputs: list[dict]):
 
 def _load(inputs: list[dict]):
     """``(key [B, n], |T| [B], |P| [B])``, or ``None`` when the samples differ in ``n``."""
-    Ts = [np.asarray(x["T"], dtype=np.int64) for x in inputs]
-    Ps = [np.asarray(x["P"], dtype=np.int64) for x in inputs]
-    nT = np.array([t.shape[0] for t in Ts], dtype=np.int64)
-    nP = np.array([p.shape[0] for p in Ps], dtype=np.int64)
+    nT = np.array([len(x["T"]) for x in inputs], dtype=np.int64)
+    nP = np.array([len(x["P"]) for x in inputs], dtype=np.int64)
     sizes = nT + nP
     if (sizes != sizes[0]).any():
         return None
     if (nT == nT[0]).all():
-        key = np.concatenate((np.stack(Ts), np.stack(Ps)), axis=1)
-    else:
-        key = np.stack([np.concatenate((t, p)) for t, p in zip(Ts, Ps)])
+        return np.concatenate((np.array([x["T"] for x in inputs], dtype=np.int64),
+                               np.array([x["P"] for x in inputs], dtype=np.int64)), axis=1), nT, nP
+    key = np.array([np.concatenate((x["T"], x["P"])) for x in inputs], dtype=np.int64)
     return key, nT, nP
 
 
