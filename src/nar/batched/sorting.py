@@ -11,7 +11,6 @@ import numpy as np
 from ..trace import CATEGORIES, Trajectory, _layout
 from ..types import one_hot
 from . import kernel
-from .recorder import BatchRecorder
 
 
 def stack_keys(inputs: list[dict], arg: str = "A") -> np.ndarray:
@@ -30,37 +29,53 @@ def pointers_of(pos: np.ndarray) -> np.ndarray:
     return pred
 
 
-def repoint(pred: np.ndarray, pos: np.ndarray, slot: np.ndarray, rows: np.ndarray) -> None:
-    """Re-derive the pointer of the element in ``slot[s]`` of sample ``rows[s]`` from its left
-    neighbour (itself in slot 0); slots ``>= n`` are ignored.  In place, as ``ArrayOrder`` does."""
-    n = pos.shape[1]
-    keep = slot < n
-    if not keep.all():
-        slot, rows = slot[keep], rows[keep]
-    pred[rows, pos[rows, slot]] = pos[rows, np.maximum(slot - 1, 0)]
-
-
-class Partitions:
-    """CLRS PARTITION (``lomuto_partition``) for ``B`` samples, each on its own subarray, advanced
-    one yield per :meth:`step`.
-
-    ``pos`` is every sample's slot order (the original index of the element in each slot) and
-    ``pred`` its predecessor pointers (``ArrayOrder.pred``), both ``[B, n]`` and updated in place;
-    ``p``, ``r`` the subarray (``r = -1``: idle, no yield), ``i`` the textbook's ``i``, ``j`` the
-    next slot to compare, ``x`` the pivot key.
-    """
+class SlotOrders:
+    """:class:`nar.algorithms.sorting.ArrayOrder` for ``B`` samples: ``pos`` the slot order (the
+    original index of the element in each slot) and ``pred`` its predecessor pointers, ``[B, n]``
+    each, updated in place through flat views (sample ``b``'s slot ``s`` is ``base[b] + s``)."""
 
     def __init__(self, A: np.ndarray):
         B, n = A.shape
-        self.A, self.n = A, n
-        self.base = np.arange(B) * n  # flat index of each sample's slot 0
+        self.n = n
+        self.base = np.arange(B) * n
         self.pos = np.tile(np.arange(n), (B, 1))
         self.pred = pointers_of(self.pos)
-        self._pos, self._pred = self.pos.ravel(), self.pred.ravel()  # flat views
+        self._pos, self._pred, self._keys = self.pos.ravel(), self.pred.ravel(), A.ravel()
+
+    def elements(self, slots: np.ndarray) -> np.ndarray:
+        """The elements now in ``slots[..., b]`` of every sample ``b`` (any leading shape)."""
+        return np.take(self._pos, slots + self.base)
+
+    def key_in(self, slot: np.ndarray) -> np.ndarray:
+        """The key now in ``slot[b]`` of every sample ``b``."""
+        return np.take(self._keys, self.elements(slot) + self.base)
+
+    def swap(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Exchange slots ``a[b]`` and ``b[b]`` of every sample (``a == b``: no change) and
+        re-derive the links into and out of both slots (an unchanged link is re-derived as is)."""
+        pos, base = self._pos, self.base
+        fa, fb = base + a, base + b
+        pos[fa], pos[fb] = pos[fb], pos[fa]
+        self.relink(np.stack((a, a + 1, b, b + 1)))
+
+    def relink(self, slots: np.ndarray) -> None:
+        """Re-derive the pointer of the element in ``slots[k, b]`` of every sample ``b`` from its
+        left neighbour (itself in slot 0); slot ``n`` stands for no slot."""
+        slots = np.minimum(slots, self.n - 1)  # re-deriving slot n - 1 once more is harmless
+        self._pred[self.elements(slots) + self.base] = self.elements(np.maximum(slots - 1, 0))
+
+
+class Partitions(SlotOrders):
+    """CLRS PARTITION (``lomuto_partition``) for ``B`` samples, each on its own subarray, advanced
+    one yield per :meth:`step`: ``p``, ``r`` the subarray (``r = -1``: idle, no yield), ``i`` the
+    textbook's ``i``, ``j`` the next slot to compare, ``x`` the pivot key."""
+
+    def __init__(self, A: np.ndarray):
+        super().__init__(A)
+        B = A.shape[0]
         self.p, self.r = np.zeros(B, dtype=np.int64), np.full(B, -1)
         self.i, self.j = self.p - 1, self.p.copy()
-        self.x = np.zeros(B)  # the pivot key
-        self._keys = A.ravel()
+        self.x = np.zeros(B)
 
     def start(self, new: np.ndarray, p: np.ndarray, r: np.ndarray) -> None:
         """Begin partitions of slots ``p..r`` for the samples in mask ``new`` (``r = -1``: idle)."""
@@ -68,42 +83,27 @@ class Partitions:
         self.i, self.j = np.where(new, self.p - 1, self.i), np.where(new, self.p, self.j)
         self.x = np.where(new, self.key_in(self.r), self.x)  # garbage where idle
 
-    def key_in(self, slot: np.ndarray) -> np.ndarray:
-        """The key now in ``slot[b]`` of every sample ``b``."""
-        return np.take(self._keys, np.take(self._pos, slot + self.base) + self.base)
-
     def step(self):
         """One yield of every busy sample: a comparison of slot ``j < r`` (``<= x``: ``i`` grows
         and slots ``i``, ``j`` swap) or, at ``j == r``, the pivot's move to slot ``i + 1``.
         Returns ``(i1, j, final)``: the textbook's ``i + 1``, the slot just handled, and the mask
         of samples whose partition ended (``i1`` is then the pivot's slot ``q``)."""
-        j, r, base = self.j, self.r, self.base
+        j, r = self.j, self.r
         scan, final = j < r, j == r
         left = scan & (self.key_in(j) <= self.x)
         self.i = i = self.i + left
         i1 = i + 1
-        a = np.where(left, i, np.where(final, i1, j))  # swapped with slot j; j itself: no swap
-        fa, fj = base + a, base + j
-        pos = self._pos
-        pos[fa], pos[fj] = pos[fj], pos[fa]
-        # the links into and out of both slots (re-deriving an unchanged link is harmless)
-        slots = np.minimum(np.stack((a, a + 1, j, j + 1)), self.n - 1)
-        prev = np.maximum(slots - 1, 0) + base
-        self._pred[np.take(pos, slots + base) + base] = np.take(pos, prev)
+        self.swap(np.where(left, i, np.where(final, i1, j)), j)  # j with itself: no swap
         self.j = j + scan
         return i1, j, final
-
-    def elements(self, slots: np.ndarray) -> np.ndarray:
-        """The elements now in ``slots[..., b]`` of every sample ``b`` (any leading shape)."""
-        return np.take(self._pos, slots + self.base)
 
 
 def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dict,
                       lengths: np.ndarray, extras: list[dict] | None = None) -> list[Trajectory]:
     """Trajectories from whole hint histories computed in bulk: what ``BatchRecorder.finish``
-    returns had every snapshot been stepped (a local stand-in for kernels whose samples advance
-    one snapshot per loop iteration until each stops, where a per-step ``BatchRecorder.step``
-    would cost more than the algorithm itself).
+    returns had every snapshot been stepped.  A local stand-in for the recorder in kernels whose
+    samples advance one snapshot per loop iteration until each stops: the recorder's per-step
+    bookkeeping would cost more than the algorithm itself.
 
     ``hints[k]``: ``[T, B, ...]``, time first, every hint at every snapshot, in the recorder's
     stored form (``mask_one`` as node indices, ``categorical`` as class ids); sample ``b`` keeps
@@ -137,24 +137,22 @@ def insertion_sort(inputs: list[dict]):
     one snapshot per step (T = n) for every sample."""
     A = stack_keys(inputs)
     B, n = A.shape
-    rec = BatchRecorder("insertion_sort", n, B)
-    rec.input(key=A)
-    pos = np.tile(np.arange(n), (B, 1))
-    pred = pointers_of(pos)
-    rec.step(pred_h=pred, i=0, j=0)
-    rows = np.arange(B)
+    order = SlotOrders(A)
+    pos = order.pos
+    preds, displaced = [order.pred.copy()], [np.zeros(B, dtype=np.int64)]
     for j in range(1, n):
         into = (A[:, :j] <= A[:, j:j + 1]).sum(axis=1)  # the textbook's i + 1
-        displaced = pos[rows, into]  # == j where nothing moves
+        displaced.append(order.elements(into))  # == j where nothing moves
         # slots into..j-1 shift right by one and A[j] lands in slot `into`
         shift = np.arange(1, j + 1) > into[:, None]
         pos[:, 1:j + 1] = np.where(shift, pos[:, :j], pos[:, 1:j + 1])
-        pos[rows, into] = j
-        for k in (into, into + 1, np.full(B, j + 1)):  # the slots with a new left neighbour
-            repoint(pred, pos, k, rows)
-        rec.step(pred_h=pred, i=displaced, j=j)
-    rec.output(pred=pred)
-    return rec.finish()
+        pos[np.arange(B), into] = j
+        order.relink(np.stack((into, into + 1, np.full(B, j + 1))))  # new left neighbours
+        preds.append(order.pred.copy())
+    hints = dict(pred_h=np.stack(preds), i=np.stack(displaced),
+                 j=np.broadcast_to(np.arange(n)[:, None], (n, B)))
+    return bulk_trajectories("insertion_sort", n, {"key": A}, hints, {"pred": order.pred},
+                             np.full(B, n))
 
 
 @kernel("quicksort")
