@@ -95,14 +95,19 @@ def jarvis_march(inputs: list[dict]):
     live = np.ones(B, dtype=bool)
     while True:
         active = _active(live)
-        dx = x - x[rows, last][:, None]  # [b, i] = x[i] - x[last], as the per-sample ix (and ex)
-        dy = y - y[rows, last][:, None]
+        # [i, b] = x[i] - x[last] of sample b, the per-sample ix (and ex at i = end); flat for take
+        dx = (x - x[rows, last][:, None]).T.copy()
+        dy = (y - y[rows, last][:, None]).T.copy()
         dist = dx * dx + dy * dy
+        flat_dx, flat_dy, flat_dist = dx.ravel(), dy.ravel(), dist.ravel()
         for i in range(n):
-            ex, ey, ix, iy = dx[rows, end], dy[rows, end], dx[:, i], dy[:, i]
-            cross = ex * iy - ey * ix
-            turn = (cross < 0) | ((cross == 0) & (dist[:, i] > dist[rows, end]))
-            end = np.where((end == last) | (turn & (last != i) & (end != i)), i, end)
+            at_end = end * B + rows
+            ex, ey = flat_dx.take(at_end), flat_dy.take(at_end)
+            cross = ex * dy[i] - ey * dx[i]
+            # i == last or i == end (skipped by the per-sample code) never turn: cross is then
+            # 0 (or NaN) and dist[i] is 0 or dist[end]
+            turn = (cross < 0) | ((cross == 0) & (dist[i] > flat_dist.take(at_end)))
+            end = np.where(turn | (end == last), i, end)
             rec.step(active=active, endpoint=end, i=i)
         live &= ~in_hull[rows, end]
         if not live.any():
