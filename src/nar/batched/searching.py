@@ -6,7 +6,7 @@ import numpy as np
 from ..algorithms.sorting import identity_pointers
 from . import kernel
 from .recorder import BatchRecorder
-from .sorting import Partitions, bulk_trajectories, stack_keys
+from .sorting import Partitions, bulk_trajectories, snapshot, stack_keys
 
 
 @kernel("minimum")
@@ -72,7 +72,7 @@ def quickselect(inputs: list[dict]):
         i1, j, final = part.step()
         p, r = part.p, part.r
         t += 1
-        preds.append(part.pred.copy())
+        preds.append(snapshot(part.pred))
         named.append(part.elements(np.stack((p, r, i1, j))))
         ranks.append((np.where(final, i1 - p, i1), rank, final))
         if not final.any():

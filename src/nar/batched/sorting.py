@@ -18,6 +18,12 @@ def stack_keys(inputs: list[dict], arg: str = "A") -> np.ndarray:
     return np.stack([np.asarray(x[arg], dtype=np.float64) for x in inputs])
 
 
+def snapshot(ptr: np.ndarray) -> np.ndarray:
+    """A copy of pointers ``[B, n]`` for a hint history, in a small dtype (widened at the end:
+    copying histories of int64 costs more than the algorithm)."""
+    return ptr.astype(np.int16 if ptr.shape[-1] <= 2 ** 15 else np.int64)
+
+
 def pointers_of(pos: np.ndarray) -> np.ndarray:
     """Predecessor pointers of every sample's slot order ``pos`` ``[B, n]``: the element in slot
     ``k`` points to the one in slot ``k-1``, the first to itself (``order_pointers`` per row)."""
@@ -98,6 +104,28 @@ class Partitions(SlotOrders):
         return i1, j, final
 
 
+class Heaps(SlotOrders):
+    """``_Heap`` for ``B`` samples: 0-based max-heaps in slots ``0..size-1`` with the ``heap``
+    probe ``parent`` (``[B, n]``) kept up to date by :meth:`swap`."""
+
+    def __init__(self, A: np.ndarray):
+        super().__init__(A)
+        B, n = A.shape
+        self.size = np.full(B, n)
+        self.parent = np.tile(np.maximum(np.arange(n) - 1, 0) // 2, (B, 1))
+        self.parent[:, 0] = 0
+        self._parent = self.parent.ravel()
+
+    def swap(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Exchange slots ``a`` and ``b`` (after any change of ``size``); re-point both slots and
+        their children: the element in slot ``0 < k < size`` points to the one in ``(k-1)//2``,
+        every other to itself."""
+        super().swap(a, b)
+        k = np.minimum(np.stack((a, b, 2 * a + 1, 2 * a + 2, 2 * b + 1, 2 * b + 2)), self.n - 1)
+        inside = (k > 0) & (k < self.size)
+        self._parent[self.elements(k) + self.base] = self.elements(np.where(inside, (k - 1) // 2, k))
+
+
 def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dict,
                       lengths: np.ndarray, extras: list[dict] | None = None) -> list[Trajectory]:
     """Trajectories from whole hint histories computed in bulk: what ``BatchRecorder.finish``
@@ -139,7 +167,7 @@ def insertion_sort(inputs: list[dict]):
     B, n = A.shape
     order = SlotOrders(A)
     pos = order.pos
-    preds, displaced = [order.pred.copy()], [np.zeros(B, dtype=np.int64)]
+    preds, displaced = [snapshot(order.pred)], [np.zeros(B, dtype=np.int64)]
     for j in range(1, n):
         into = (A[:, :j] <= A[:, j:j + 1]).sum(axis=1)  # the textbook's i + 1
         displaced.append(order.elements(into))  # == j where nothing moves
@@ -148,7 +176,7 @@ def insertion_sort(inputs: list[dict]):
         pos[:, 1:j + 1] = np.where(shift, pos[:, :j], pos[:, 1:j + 1])
         pos[np.arange(B), into] = j
         order.relink(np.stack((into, into + 1, np.full(B, j + 1))))  # new left neighbours
-        preds.append(order.pred.copy())
+        preds.append(snapshot(order.pred))
     hints = dict(pred_h=np.stack(preds), i=np.stack(displaced),
                  j=np.broadcast_to(np.arange(n)[:, None], (n, B)))
     return bulk_trajectories("insertion_sort", n, {"key": A}, hints, {"pred": order.pred},
@@ -180,7 +208,7 @@ def quicksort(inputs: list[dict]):
     while busy.any():
         i1, j, final = part.step()
         t += 1
-        preds.append(part.pred.copy())
+        preds.append(snapshot(part.pred))
         named.append(part.elements(np.stack((part.p, part.r, i1, j))))
         if not final.any():
             continue
@@ -203,3 +231,61 @@ def quicksort(inputs: list[dict]):
     p, r, i, j = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
     hints = dict(pred_h=np.stack(preds), p=p, r=r, i=i, j=j)
     return bulk_trajectories("quicksort", n, {"key": A}, hints, {"pred": part.pred}, lengths)
+
+
+@kernel("heapsort")
+def heapsort(inputs: list[dict]):
+    """Mirrors ``heapsort``: after the initial snapshot, every sample runs MAX-HEAPIFY one
+    snapshot per iteration (BUILD from slot ``n-1`` down to 0, then after each extraction of the
+    root into slot ``c``, itself one snapshot); samples stop at different times.  The hints the
+    per-sample code leaves out of a snapshot hold exactly the values given here: ``i`` the
+    element in slot ``c`` (the root at an extraction), ``heap_size`` the one in slot
+    ``size - 1``; phase 0 while building, 1 at an extraction, 2 in the heapify calls after it."""
+    A = stack_keys(inputs)
+    B, n = A.shape
+    heap = Heaps(A)
+    # c: BUILD's i, then the extraction slot; cur: the slot MAX-HEAPIFY works on
+    c, cur = np.full(B, n - 1), np.full(B, n - 1)
+    extract, sorting, busy = (np.zeros(B, dtype=bool) for _ in range(3))
+    busy = ~busy
+    lengths, t = np.zeros(B, dtype=np.int64), 1
+    last = np.full((4, B), n - 1)
+    preds, parents, named, phases = [snapshot(heap.pred)], [snapshot(heap.parent)], [last], [np.zeros(B)]
+    while busy.any():
+        heapify = busy & ~extract
+        # the largest of cur and its children in the heap (strict: ties keep the parent)
+        size = heap.size
+        left, right = 2 * cur + 1, 2 * cur + 2
+        k_cur, k_left, k_right = (heap.key_in(np.minimum(s, n - 1)) for s in (cur, left, right))
+        big = (left < size) & (k_left > k_cur)
+        largest, k_big = np.where(big, left, cur), np.where(big, k_left, k_cur)
+        largest = np.where(heapify & (right < size) & (k_right > k_big), right, largest)
+        largest = np.where(heapify, largest, cur)
+        # an extraction swaps the root into slot c and shrinks the heap first
+        heap.size = size - extract
+        heap.swap(np.where(extract, 0, cur), np.where(extract, c, largest))
+        t += 1
+        preds.append(snapshot(heap.pred))
+        parents.append(snapshot(heap.parent))
+        named.append(heap.elements(np.stack((np.where(extract, 0, c), np.where(extract, c, cur),
+                                             largest, heap.size - 1))))
+        phases.append(np.where(sorting, np.where(extract, 1, 2), 0))
+        # what comes next
+        ended = heapify & (largest == cur)  # this MAX-HEAPIFY call is over
+        cur = np.where(heapify & ~ended, largest, np.where(extract, 0, cur))
+        c = c - ended
+        build_next = ended & ~sorting & (c >= 0)
+        to_sort = ended & ~sorting & (c < 0)
+        c = np.where(to_sort, n - 1, c)
+        sorting = sorting | to_sort
+        extract = ended & sorting & (c >= 1)
+        finished = ended & sorting & (c < 1)
+        cur = np.where(build_next, c, cur)
+        lengths = np.where(finished, t, lengths)
+        busy = busy & ~finished
+    i, j, largest, heap_size = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
+    at_extraction = np.stack(phases) == 1
+    hints = dict(pred_h=np.stack(preds), parent=np.stack(parents), i=i, j=j,
+                 largest=np.where(at_extraction, 0, largest), heap_size=heap_size,
+                 phase=np.stack(phases).astype(np.int64))
+    return bulk_trajectories("heapsort", n, {"key": A}, hints, {"pred": heap.pred}, lengths)
