@@ -236,3 +236,121 @@ def _floyd_warshall(A: np.ndarray):
         return None
     rec.output(Pi=Pi)
     return rec.finish()
+
+
+# ---------------------------------------------------------------------------------------- Kruskal
+@kernel("mst_kruskal")
+def mst_kruskal(inputs: list[dict]):
+    """Mirrors ``graphs.mst_kruskal``: the samples take their e-th lightest edge together (a
+    stable sort of the upper triangle, row-major among equal weights); each FIND step up a tree is
+    a snapshot of the samples still climbing; samples out of edges push nothing."""
+    A = _stack(inputs)
+    if A is None or A.min() < 0 or not _symmetric(A):
+        return _per_sample("mst_kruskal", inputs)
+    B, n, _ = A.shape
+    rows = np.arange(B)
+    rec = _GrowingEdgesRecorder("mst_kruskal", n, B, "in_mst_h")
+    rec.input(A=A, adj=_adjacency_mask(A))
+    phase = [np.full(B, p, dtype=np.int64) for p in range(3)]
+    pi = np.tile(np.arange(n), (B, 1))  # the disjoint-set forest
+    empty = np.zeros((B, n), dtype=bool)
+    rec.step(pi=pi, u=0, v=0, root_u=0, root_v=0, mask_u=empty, mask_v=empty, phase=phase[0])
+    eu, ev, count = _edges_by_weight(A)
+    for e in range(int(count.max(initial=0))):
+        act = e < count
+        only = _only(act)
+        u, v = eu[:, e], ev[:, e]
+        mask_u, mask_v = empty.copy(), empty.copy()
+        mask_u[rows, u] = mask_v[rows, v] = True
+        rec.step(active=only, u=u, v=v, root_u=u, root_v=v, mask_u=mask_u, mask_v=mask_v,
+                 phase=phase[1])
+        root_u = _find(rec, pi, u, mask_u, act, "u", None)  # phase stays 1
+        root_v = _find(rec, pi, v, mask_v, act, "v", phase[2])
+        join = act & (root_u != root_v)
+        b = rows[join]
+        pi[b, np.minimum(root_u, root_v)[b]] = np.maximum(root_u, root_v)[b]
+        rec.step(active=only, pi=pi, phase=phase[0])
+        rec.add_edges(b, u[b], v[b])  # in_mst_h from this snapshot on
+    return rec.finish()
+
+
+class _GrowingEdgesRecorder(BatchRecorder):
+    """A BatchRecorder for an edge hint that only ever gains edges (Kruskal's ``in_mst_h``), a
+    local feature: instead of a ``[B, n, n]`` version per change, it keeps the events (sample,
+    snapshot, u, v) and writes the ``[B, T, n, n]`` history in one pass at ``finish``.  The output
+    of the same name (the final edge set) is recorded too.  Edges are undirected (both u, v and
+    v, u are set)."""
+
+    def __init__(self, name: str, n: int, batch: int, hint: str):
+        super().__init__(name, n, batch)
+        self._hint = hint
+        self._started = False
+        self._events: list[tuple[np.ndarray, ...]] = []  # (rows, snapshot, u, v) per add_edges
+
+    def step(self, active=None, **changed) -> None:
+        if not self._started:  # the hint starts empty (BatchRecorder wants every hint at first)
+            self._started = True
+            changed[self._hint] = np.zeros((self.batch, self.n, self.n), dtype=np.float32)
+        super().step(active, **changed)
+
+    def add_edges(self, rows: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        """Add edge (u, v) to the hint of samples ``rows`` from their last snapshot on."""
+        if rows.size:
+            self._events.append((rows, self.lengths[rows] - 1, u, v))
+
+    def _edge_events(self) -> tuple[np.ndarray, ...]:
+        if not self._events:
+            return (np.zeros(0, dtype=np.int64),) * 4
+        return tuple(np.concatenate(part) for part in zip(*self._events))
+
+    def finish(self, extras=None):
+        rows, _, u, v = self._edge_events()
+        final = np.zeros((self.batch, self.n, self.n), dtype=np.float32)
+        final[rows, u, v] = final[rows, v, u] = 1
+        self.output(**{self._hint.removesuffix("_h"): final})
+        return super().finish(extras)
+
+    def _history(self, key: str, T: int) -> np.ndarray:
+        """(Overrides BatchRecorder's: every hint as [B, T, ...].)  The growing hint is written
+        snapshot by snapshot, each element once."""
+        if key != self._hint:
+            return super()._history(key, T)
+        rows, at, u, v = self._edge_events()
+        order = np.argsort(at, kind="stable")
+        rows, at, u, v = rows[order], at[order], u[order], v[order]
+        starts = np.searchsorted(at, np.arange(T + 1)).tolist()
+        hist = np.empty((self.batch, T, self.n, self.n), dtype=np.float32)
+        cur = np.zeros((self.batch, self.n, self.n), dtype=np.float32)
+        for t in range(T):
+            new = slice(starts[t], starts[t + 1])
+            cur[rows[new], u[new], v[new]] = cur[rows[new], v[new], u[new]] = 1
+            hist[:, t] = cur
+        return hist
+
+
+def _edges_by_weight(A: np.ndarray):
+    """Every sample's edges ``A[u, v] > 0``, ``u < v``, in increasing weight, row-major among
+    equal weights: endpoints ``eu, ev [B, E]`` (valid up to ``count [B]``)."""
+    iu, iv = np.triu_indices(A.shape[1], 1)  # row-major
+    W = A[:, iu, iv]
+    order = np.argsort(np.where(W > 0, W, np.inf), axis=1, kind="stable")  # non-edges last
+    return iu[order], iv[order], (W > 0).sum(axis=1)
+
+
+def _find(rec: BatchRecorder, pi: np.ndarray, x: np.ndarray, mask: np.ndarray, act: np.ndarray,
+          side: str, phase) -> np.ndarray:
+    """FIND from ``x [B]`` with path compression for the ``act`` samples, one snapshot per step
+    up the tree (of the samples still climbing); ``mask`` marks the nodes visited, which are the
+    path compressed at each step.  Updates ``pi`` and ``mask`` in place; returns the roots."""
+    rows = np.arange(len(x))
+    root = x.copy()
+    climbing = act & (pi[rows, root] != root)
+    extra = {} if phase is None else {"phase": phase}
+    while climbing.any():
+        b = rows[climbing]
+        root[b] = pi[b, root[b]]
+        pi[b] = np.where(mask[b], root[b, None], pi[b])
+        mask[b, root[b]] = True
+        rec.step(active=_only(climbing), pi=pi, **{"root_" + side: root, "mask_" + side: mask}, **extra)
+        climbing &= pi[rows, root] != root
+    return root
