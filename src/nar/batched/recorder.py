@@ -9,7 +9,8 @@ cuts it into per-sample :class:`~nar.trace.Trajectory` objects that equal, array
 ``nar.execute`` returns for each sample.
 
 Shapes: node values ``[B, n]``, edge values ``[B, n, n]``, graph values ``[B]``; ``mask_one`` values
-``[B]`` (node indices); ``categorical`` values as class ids (``loc`` shape, int) or one-hot rows.
+``[B]`` (node indices); ``categorical`` values as class ids (``[B] + loc``, or ``loc`` shared by every
+sample) or one-hot rows ``[B] + loc + [C]``.
 """
 from __future__ import annotations
 
@@ -51,8 +52,9 @@ class BatchRecorder:
             return np.array(np.broadcast_to(value, (self.batch,)), dtype=np.int64)
         if kind == "cat":
             value = np.asarray(value)
-            ids = value.ndim == ndim + 1  # [B] + loc: class ids
-            return np.array(value, dtype=np.int64 if ids else np.float32)
+            if value.ndim <= ndim + 1:  # class ids, per sample ([B] + loc) or shared (loc)
+                return np.array(np.broadcast_to(value, (self.batch,) + (self.n,) * ndim), dtype=np.int64)
+            return np.array(value, dtype=np.float32)  # one-hot rows [B] + loc + [C]
         return np.array(np.broadcast_to(value, (self.batch,) + (self.n,) * ndim), dtype=lay.dtype[key])
 
     def _expand(self, key: str, value: np.ndarray) -> np.ndarray:
