@@ -289,3 +289,30 @@ def heapsort(inputs: list[dict]):
                  largest=np.where(at_extraction, 0, largest), heap_size=heap_size,
                  phase=np.stack(phases).astype(np.int64))
     return bulk_trajectories("heapsort", n, {"key": A}, hints, {"pred": heap.pred}, lengths)
+
+
+@kernel("bubble_sort")
+def bubble_sort(inputs: list[dict]):
+    """Mirrors ``bubble_sort``: every sample compares the same slots ``j - 1``, ``j`` at the same
+    step (swapping ``A[j] < A[j-1]``, stable), so the chunk runs in lockstep, one snapshot per
+    comparison (T = 1 + n(n-1)/2).  Hint ``i`` (the element in slot ``i``) only changes when
+    slot ``i`` takes part in a swap or a pass begins, so it is given at every snapshot."""
+    A = stack_keys(inputs)
+    B, n = A.shape
+    order = SlotOrders(A)
+    key, pos = A.copy(), order.pos
+    zero = np.zeros(B, dtype=np.int64)
+    preds, hint_i, hint_j = [snapshot(order.pred)], [zero], [zero]
+    for i in range(n - 1):
+        for j in range(n - 1, i, -1):
+            swap = (key[:, j] < key[:, j - 1])[:, None]
+            for arr in (key, pos):
+                pair = arr[:, j - 1:j + 1]
+                pair[...] = np.where(swap, pair[:, ::-1], pair)
+            order.relink(np.array([[j - 1], [j], [j + 1]]))
+            preds.append(snapshot(order.pred))
+            hint_i.append(pos[:, i].copy())
+            hint_j.append(pos[:, j].copy())
+    hints = dict(pred_h=np.stack(preds), i=np.stack(hint_i), j=np.stack(hint_j))
+    return bulk_trajectories("bubble_sort", n, {"key": A}, hints, {"pred": order.pred},
+                             np.full(B, len(preds)))
