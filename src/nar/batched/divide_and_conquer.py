@@ -5,7 +5,7 @@ import numpy as np
 
 from ..algorithms.sorting import identity_pointers
 from . import kernel
-from .recorder import BatchRecorder
+from .sorting import bulk_trajectories
 
 
 @kernel("find_maximum_subarray_kadane")
@@ -15,12 +15,10 @@ def find_maximum_subarray_kadane(inputs: list[dict]):
     one snapshot per element (T = n) for every sample, float64 arithmetic as the scalar scan."""
     A = np.stack([np.asarray(x["A"], dtype=np.float64) for x in inputs])  # [B, n]
     B, n = A.shape
-    rec = BatchRecorder("find_maximum_subarray_kadane", n, B)
-    rec.input(key=A)
     zero = np.zeros(B, dtype=np.int64)
     i, best_low, best_high = zero, zero, zero
     s = best_sum = A[:, 0]
-    rec.step(pred_h=identity_pointers(n), best_low=0, best_high=0, best_sum=best_sum, i=0, j=0, sum=s)
+    snaps = [(best_low, best_high, best_sum, i, s)]
     for j in range(1, n):
         x = A[:, j]
         extend = s + x >= x
@@ -30,6 +28,10 @@ def find_maximum_subarray_kadane(inputs: list[dict]):
         best_low = np.where(better, i, best_low)
         best_high = np.where(better, j, best_high)
         best_sum = np.where(better, s, best_sum)
-        rec.step(best_low=best_low, best_high=best_high, best_sum=best_sum, i=i, j=j, sum=s)
-    rec.output(start=best_low, end=best_high)
-    return rec.finish()
+        snaps.append((best_low, best_high, best_sum, i, s))
+    best_low_h, best_high_h, best_sum_h, i_h, s_h = (np.stack(v) for v in zip(*snaps))  # [T, B]
+    hints = dict(pred_h=np.broadcast_to(identity_pointers(n), (n, B, n)), best_low=best_low_h,
+                 best_high=best_high_h, best_sum=best_sum_h, i=i_h,
+                 j=np.broadcast_to(np.arange(n)[:, None], (n, B)), sum=s_h)
+    return bulk_trajectories("find_maximum_subarray_kadane", n, {"key": A}, hints,
+                             {"start": best_low, "end": best_high}, np.full(B, n))

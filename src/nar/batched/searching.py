@@ -30,26 +30,30 @@ def minimum(inputs: list[dict]):
 def binary_search(inputs: list[dict]):
     """Mirrors ``binary_search``: every sample halves ``[low, high]`` (``x <= A[mid]`` keeps the
     left half) and pushes a snapshot while ``low < high``; samples stop at different times."""
-    A = np.stack([np.asarray(x["A"], dtype=np.float64) for x in inputs])  # [B, n], sorted rows
+    A = stack_keys(inputs)  # [B, n], sorted rows
     x = np.array([float(s["x"]) for s in inputs])  # [B]
     B, n = A.shape
-    rec = BatchRecorder("binary_search", n, B)
-    rec.input(key=A, target=x)
     rows = np.arange(B)
     low, high = np.zeros(B, dtype=np.int64), np.full(B, n - 1)
-    rec.step(pred_h=identity_pointers(n), low=low, high=high, mid=(low + high) // 2)
+    snaps, lengths = [(low, high)], np.ones(B, dtype=np.int64)
     active = low < high
     while active.any():
         mid = (low + high) // 2
         left = x <= A[rows, mid]
         high = np.where(active & left, mid, high)
         low = np.where(active & ~left, mid + 1, low)
-        rec.step(active, low=low, high=high, mid=(low + high) // 2)
+        snaps.append((low, high))
+        lengths += active
         active = low < high
-    rec.output(**{"return": high})
+    low_h, high_h = (np.stack(v) for v in zip(*snaps))  # [T, B]
+    T = low_h.shape[0]
+    hints = dict(pred_h=np.broadcast_to(identity_pointers(n), (T, B, n)), low=low_h, high=high_h,
+                 mid=(low_h + high_h) // 2)
     beyond = x > A[:, -1]
     index = np.where(beyond, n, high)
-    return rec.finish([{"index": i, "beyond": b} for i, b in zip(index.tolist(), beyond.tolist())])
+    extras = [{"index": i, "beyond": b} for i, b in zip(index.tolist(), beyond.tolist())]
+    return bulk_trajectories("binary_search", n, {"key": A, "target": x}, hints, {"return": high},
+                             lengths, extras)
 
 
 @kernel("quickselect")
