@@ -206,9 +206,9 @@ def segments(rng: Rng, n: int, *, low: float = 0.0, high: float = 1.0) -> dict:
     ``n`` is ignored (always 4 nodes)."""
     want = bool(rng.random() < 0.5)
     while True:
-        xs, ys = rng.uniform(low, high, size=4), rng.uniform(low, high, size=4)
-        if _segments_cross(xs, ys) == want:
-            return {"xs": xs, "ys": ys}
+        xy = rng.uniform(low, high, size=8)  # the same stream as xs = 4 draws, then ys = 4 draws
+        if _segments_cross(*xy.reshape(2, 4).tolist()) == want:
+            return {"xs": xy[:4], "ys": xy[4:]}
 
 
 def convex_hull(rng: Rng, n: int, *, radius: float = 2.0) -> dict:

@@ -152,15 +152,27 @@ class BatchRecorder:
         if missing:
             raise RuntimeError(f"{self.name}: probes never recorded: {missing}")
         T = int(self.lengths.max())
-        hints = {k: self._expand(k, self._history(k, T)) for k in lay.hint_names}  # [B, T, ...]
-        inputs = [(k, self._inputs[k]) for k in lay.inputs]
-        outputs = [(k, self._outputs[k]) for k in lay.outputs]
-        hint_items = list(hints.items())
-        lengths = self.lengths.tolist()
-        extras = extras if extras is not None else [{}] * B
-        name = self.name
-        return [Trajectory(name, {k: v[b, ...] for k, v in inputs},
-                           {k: v[b, :t] for k, v in hint_items},
-                           {k: v[b, ...] for k, v in outputs}, dict(extras[b]))
-                for b, t in enumerate(lengths)]
+        lengths = None if self._lockstep else self.lengths.tolist()
+        hints = {k: per_sample(self._expand(k, self._history(k, T)), lengths) for k in lay.hint_names}
+        return trajectories(self.name, {k: per_sample(self._inputs[k]) for k in lay.inputs}, hints,
+                            {k: per_sample(self._outputs[k]) for k in lay.outputs}, extras, B)
 
+
+def per_sample(values: np.ndarray, lengths: list[int] | None = None) -> list[np.ndarray]:
+    """Views ``values[b]`` (``values[b, :lengths[b]]`` with ``lengths``) for every sample ``b``."""
+    if values.ndim == 1:  # graph-level: 0-d views, as the Tracer stores them
+        return [values[b, ...] for b in range(values.shape[0])]
+    rows = list(values)
+    return rows if lengths is None else [r[:t] for r, t in zip(rows, lengths)]
+
+
+def trajectories(name: str, inputs: dict[str, list], hints: dict[str, list], outputs: dict[str, list],
+                 extras: list[dict] | None, batch: int) -> list[Trajectory]:
+    """``batch`` Trajectory objects from per-sample lists of arrays, keyed by probe (spec order)."""
+    parts = []
+    for probes in (inputs, hints, outputs):
+        keys = tuple(probes)
+        parts.append([dict(zip(keys, vals)) for vals in zip(*probes.values())] if keys else
+                     [{} for _ in range(batch)])
+    extras = [dict(e) for e in extras] if extras is not None else [{} for _ in range(batch)]
+    return [Trajectory(name, i, h, o, e) for i, h, o, e in zip(*parts, extras)]
