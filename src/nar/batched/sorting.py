@@ -53,7 +53,7 @@ class SlotOrders:
         return np.take(self._pos, slots + self.base)
 
     def key_in(self, slot: np.ndarray) -> np.ndarray:
-        """The key now in ``slot[b]`` of every sample ``b``."""
+        """The key now in ``slot[..., b]`` of every sample ``b`` (any leading shape)."""
         return np.take(self._keys, self.elements(slot) + self.base)
 
     def swap(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -186,9 +186,10 @@ def insertion_sort(inputs: list[dict]):
 @kernel("quicksort")
 def quicksort(inputs: list[dict]):
     """Mirrors ``quicksort``: every sample pops ranges off its own stack (right part pushed
-    first, so the left part is partitioned first; ranges with ``p >= r`` are dropped without a
-    snapshot) and runs Lomuto partitions, one snapshot per yield, one yield per iteration.  The
-    hints the per-sample code leaves out of a snapshot hold exactly the values given here."""
+    first, so the left part is partitioned first; ranges with ``p >= r`` are never pushed, as the
+    per-sample code drops them without a snapshot) and runs Lomuto partitions, one snapshot per
+    yield, one yield per iteration.  The hints the per-sample code leaves out of a snapshot hold
+    exactly the values given here."""
     A = stack_keys(inputs)
     B, n = A.shape
     rows = np.arange(B)
@@ -200,8 +201,9 @@ def quicksort(inputs: list[dict]):
     part = Partitions(A)
     everyone = np.ones(B, dtype=bool)
     part.start(everyone, np.zeros(B, dtype=np.int64), np.full(B, n - 1))
-    # pending ranges: stack_p/stack_r[b, :depth[b]], the top last (depth <= n: one per slot)
-    stack_p, stack_r = np.zeros((B, n + 2), dtype=np.int64), np.zeros((B, n + 2), dtype=np.int64)
+    # pending ranges of two slots or more: stack_p/stack_r[b, :depth[b]], the top last; they
+    # are disjoint and leave out every pivot placed, so depth < n / 2
+    stack_p, stack_r = np.zeros((B, n + 1), dtype=np.int64), np.zeros((B, n + 1), dtype=np.int64)
     depth, lengths = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     busy, t = everyone, 0
     preds, named = [], []
@@ -212,16 +214,11 @@ def quicksort(inputs: list[dict]):
         named.append(part.elements(np.stack((part.p, part.r, i1, j))))
         if not final.any():
             continue
-        # push (q + 1, r), then (p, q - 1) (written above the top where not final: unused)
-        stack_p[rows, depth], stack_r[rows, depth] = i1 + 1, part.r
-        stack_p[rows, depth + 1], stack_r[rows, depth + 1] = part.p, i1 - 1
-        depth = depth + 2 * final
-        while True:  # drop the ranges with p >= r off the top
-            top = np.maximum(depth - 1, 0)
-            empty = final & (depth > 0) & (stack_p[rows, top] >= stack_r[rows, top])
-            if not empty.any():
-                break
-            depth = depth - empty
+        # push (q + 1, r), then (p, q - 1), each only if it has two slots or more: the per-sample
+        # code drops the others without a snapshot (written above the top where not pushed)
+        for lo, hi in ((i1 + 1, part.r), (part.p, i1 - 1)):
+            stack_p[rows, depth], stack_r[rows, depth] = lo, hi
+            depth = depth + (final & (lo < hi))
         go = final & (depth > 0)
         depth = depth - go
         done = final & ~go
@@ -256,7 +253,7 @@ def heapsort(inputs: list[dict]):
         # the largest of cur and its children in the heap (strict: ties keep the parent)
         size = heap.size
         left, right = 2 * cur + 1, 2 * cur + 2
-        k_cur, k_left, k_right = (heap.key_in(np.minimum(s, n - 1)) for s in (cur, left, right))
+        k_cur, k_left, k_right = heap.key_in(np.minimum(np.stack((cur, left, right)), n - 1))
         big = (left < size) & (k_left > k_cur)
         largest, k_big = np.where(big, left, cur), np.where(big, k_left, k_cur)
         largest = np.where(heapify & (right < size) & (k_right > k_big), right, largest)
