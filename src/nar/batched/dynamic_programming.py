@@ -50,6 +50,108 @@ def tile(value: np.ndarray, B: int) -> np.ndarray:
     return np.array(np.broadcast_to(value, (B,) + value.shape))
 
 
+# ----------------------------------------------------------------------------- matrix chain
+class ChainTables:
+    """The ``matrix_chain_order`` state of the samples still running (rows ``ids`` of the chunk):
+    ``best`` (float64, +inf while unknown), ``s``, and the hints ``m`` / ``msk`` kept in their
+    float32 form, all ``[A, n, n]``; ``cost[size]`` ``[A, n-1-size, size]`` the products
+    ``p[i-1] p[k] p[j]`` of the pairs ``(i, i + size)`` and their splits."""
+
+    def __init__(self, p: np.ndarray):
+        B, n = p.shape
+        self.ids = np.arange(B)
+        self.best = np.full((B, n, n), np.inf)
+        self.best[:, np.arange(1, n), np.arange(1, n)] = 0.0
+        self.s = np.zeros((B, n, n), dtype=np.int64)
+        self.m = np.zeros((B, n, n), dtype=np.float32)
+        self.known = np.isfinite(self.best).astype(np.float32)
+        self.cost = {}
+        for size in range(1, n - 1):
+            m = n - 1 - size
+            splits = np.lib.stride_tricks.sliding_window_view(p, size, axis=1)[:, 1:m + 1]  # p[k]
+            self.cost[size] = p[:, :m, None] * splits * p[:, size + 1:, None]  # in that order
+        self._buffer = np.empty(B * max(((n - 1 - size) * size for size in range(n - 1)), default=0))
+
+    def keep(self, rows: np.ndarray, sizes_left: int) -> None:
+        """Drop every row but ``rows`` (bool), and the costs of the sizes below ``sizes_left``."""
+        self.ids, self.best, self.s, self.m, self.known = \
+            (a[rows] for a in (self.ids, self.best, self.s, self.m, self.known))
+        self.cost = {size: c[rows] for size, c in self.cost.items() if size >= sizes_left}
+
+    def relax(self, sizes: range) -> np.ndarray:
+        """One relaxation round on the pairs of lengths ``j - i`` in ``sizes``, every length read
+        from the round's starting table; returns which rows changed."""
+        A, n, _ = self.best.shape
+        inner = self.best[:, 1:, 1:]  # pairs 1 <= i < j: intervals of the table without row 0
+        updates, changed = [], np.zeros(A, dtype=bool)
+        for size in sizes:
+            m = n - 1 - size
+            left, right = split_halves(inner, size)
+            candidates = np.add(left, right, out=self._buffer[:A * m * size].reshape(A, m, size))
+            candidates += self.cost[size]  # (m[i,k] + m[k+1,j]) + p[i-1] p[k] p[j]
+            split = candidates.argmin(axis=2)  # the first minimum: the smallest k
+            new = np.take_along_axis(candidates, split[:, :, None], axis=2)[:, :, 0]
+            i = np.arange(1, m + 1)
+            pair = i * n + i + size
+            better = new < self.best.reshape(A, n * n)[:, pair]  # unknown: any finite candidate
+            updates.append((pair, better, new, i + split))
+            changed |= better.any(axis=1)
+        flat = [a.reshape(A, n * n) for a in (self.best, self.s, self.m, self.known)]
+        for pair, better, new, k in updates:
+            for table, value in zip(flat, (new, k, new, 1.0)):
+                table[:, pair] = np.where(better, value, table[:, pair])
+        return changed
+
+
+@kernel("matrix_chain_order")
+def matrix_chain_order(inputs: list[dict]):
+    """Mirrors ``matrix_chain_order``'s parallel relaxation rounds for every sample at once.
+
+    Only the pairs that can change are relaxed: in round ``r`` a pair changes only if one of its
+    halves changed in round ``r - 1`` and is shorter, so (by induction from the diagonal, length
+    0, set before round 1) the changed pairs have length ``j - i >= r``; a pair is known only once
+    both halves are, so its length is at most ``2^r - 1``.  Pairs outside that range would keep
+    their values, as they do in the per-sample rounds.  A sample stops at its first round without a
+    change (the fixed point), so it pushes at most ``n - 1`` snapshots; samples still running are
+    compacted as others stop.
+    """
+    p = stack(inputs, "p")
+    B, n = p.shape
+    T_cap = max(n - 1, 1)
+    hist = {"m": np.empty((B, T_cap, n, n), dtype=np.float32),
+            "s_h": np.empty((B, T_cap, n, n), dtype=np.int64),
+            "msk": np.empty((B, T_cap, n, n), dtype=np.float32)}
+    tables = ChainTables(p)
+
+    def record(t, rows, changed):
+        for key, table in zip(hist, (tables.m, tables.s, tables.known)):
+            hist[key][rows, t] = table if changed is None else table[changed]
+
+    record(0, slice(None), None)
+    lengths = np.ones(B, dtype=np.int64)
+    for r in range(1, n - 1):
+        changed = tables.relax(range(r, min(n - 2, 2 ** r - 1) + 1))
+        if changed.all():
+            record(r, tables.ids, None)
+            lengths[tables.ids] += 1
+            continue
+        if not changed.any():
+            break
+        rows = tables.ids[changed]
+        if changed.sum() <= 0.75 * changed.size:  # compact the rows still running
+            tables.keep(changed, r + 1)
+            record(r, rows, None)
+        else:
+            record(r, rows, changed)
+        lengths[rows] += 1
+
+    T = int(lengths.max())
+    hints = {"pred_h": tile(np.broadcast_to(chain_pointers(n), (T, n)), B),
+             **{key: h[:, :T] for key, h in hist.items()}}
+    final = hist["s_h"][np.arange(B), lengths - 1]
+    return assemble("matrix_chain_order", {"p": p}, hints, {"s": final}, lengths)
+
+
 # ----------------------------------------------------------------------------- optimal BST
 def subtree_masses(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``sums[b, i, k] = w[i, i + k]`` of every sample (``[B, N, N]``, junk where ``i + k > n``),
@@ -61,17 +163,15 @@ def subtree_masses(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.cumsum(rows, axis=2)[:, :, ::2]
 
 
-def subtree_halves(e: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Views ``[B, N - size, size]`` of the table ``e`` ``[B, N, N]`` (C-contiguous): for every
-    subtree ``(i, i + size)`` and root ``r = i + o``, its left subtree ``e[i, r]`` and its right
-    subtree ``e[r + 1, i + size]`` (both diagonals of the table, read with strides, no copy)."""
-    B, N, _ = e.shape
-    sb, sj = e.strides[0], e.strides[2]
-    shape = (B, N - size, size)
-    left = as_strided(e, shape, (sb, (N + 1) * sj, sj), writeable=False)
-    # right[b, i, o] = e[b, i + o + 1, i + size]; the last one is e[b, N-1, N-1]
-    right = as_strided(e.reshape(B, N * N)[:, N + size:], shape, (sb, (N + 1) * sj, N * sj),
-                       writeable=False)
+def split_halves(table: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Views ``[B, M - size, size]`` of ``table`` ``[B, M, M]`` (any strides, no copy): for every
+    interval ``(i, i + size)`` and split ``k = i + o``, its left part ``table[i, k]`` and its right
+    part ``table[k + 1, i + size]`` (both read along diagonals with strides)."""
+    B, M, _ = table.shape
+    sb, sr, sc = table.strides
+    shape = (B, M - size, size)
+    left = as_strided(table, shape, (sb, sr + sc, sc), writeable=False)
+    right = as_strided(table[:, 1:, size:], shape, (sb, sr + sc, sr), writeable=False)
     return left, right
 
 
@@ -91,7 +191,7 @@ def optimal_bst(inputs: list[dict]):
     ef[:, diag] = wf[:, diag] = q
     for size, (i, ij, _, _) in enumerate(_bst_diagonals(N), start=1):
         wf[:, ij] = wij = mass[:, :N - size, size]
-        left, right = subtree_halves(e, size)
+        left, right = split_halves(e, size)
         cost = left + right
         cost += wij[:, :, None]  # (e[i, r] + e[r+1, j]) + w[i, j], as the per-sample sum
         best = cost.argmin(axis=2)  # the first minimum: the smallest root
