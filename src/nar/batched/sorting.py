@@ -62,13 +62,17 @@ class SlotOrders:
         pos, base = self._pos, self.base
         fa, fb = base + a, base + b
         pos[fa], pos[fb] = pos[fb], pos[fa]
-        self.relink(np.stack((a, a + 1, b, b + 1)))
+        self.relink(*self.flat_links(np.stack((fa, fa + 1, fb, fb + 1))))
 
-    def relink(self, slots: np.ndarray) -> None:
-        """Re-derive the pointer of the element in ``slots[k, b]`` of every sample ``b`` from its
-        left neighbour (itself in slot 0); slot ``n`` stands for no slot."""
-        slots = np.minimum(slots, self.n - 1)  # re-deriving slot n - 1 once more is harmless
-        self._pred[self.elements(slots) + self.base] = self.elements(np.maximum(slots - 1, 0))
+    def flat_links(self, flat: np.ndarray):
+        """For flat slot indices ``[K, B]`` (``base + n``: no slot), the flat indices of those
+        slots and of their left neighbours (slot 0 its own), as :meth:`relink` takes them."""
+        flat = np.minimum(flat, self.base + (self.n - 1))  # slot n - 1 re-derived once more: harmless
+        return flat, np.maximum(flat - 1, self.base)
+
+    def relink(self, flat: np.ndarray, left: np.ndarray) -> None:
+        """Re-derive the pointer of the element in each slot ``flat`` from the one in ``left``."""
+        self._pred[np.take(self._pos, flat) + self.base] = np.take(self._pos, left)
 
 
 class Partitions(SlotOrders):
@@ -175,7 +179,7 @@ def insertion_sort(inputs: list[dict]):
         shift = np.arange(1, j + 1) > into[:, None]
         pos[:, 1:j + 1] = np.where(shift, pos[:, :j], pos[:, 1:j + 1])
         pos[np.arange(B), into] = j
-        order.relink(np.stack((into, into + 1, np.full(B, j + 1))))  # new left neighbours
+        order.relink(*order.flat_links(np.stack((into, into + 1, np.full(B, j + 1))) + order.base))
         preds.append(snapshot(order.pred))
     hints = dict(pred_h=np.stack(preds), i=np.stack(displaced),
                  j=np.broadcast_to(np.arange(n)[:, None], (n, B)))
@@ -298,18 +302,18 @@ def bubble_sort(inputs: list[dict]):
     B, n = A.shape
     order = SlotOrders(A)
     key, pos = A.copy(), order.pos
-    zero = np.zeros(B, dtype=np.int64)
-    preds, hint_i, hint_j = [snapshot(order.pred)], [zero], [zero]
+    links = [order.flat_links(order.base + np.array([[j - 1], [j], [j + 1]])) for j in range(n)]
+    preds, named = [snapshot(order.pred)], [np.zeros((B, 2), dtype=np.int64)]
     for i in range(n - 1):
         for j in range(n - 1, i, -1):
             swap = (key[:, j] < key[:, j - 1])[:, None]
             for arr in (key, pos):
                 pair = arr[:, j - 1:j + 1]
                 pair[...] = np.where(swap, pair[:, ::-1], pair)
-            order.relink(np.array([[j - 1], [j], [j + 1]]))
+            order.relink(*links[j])  # slots j - 1, j, j + 1
             preds.append(snapshot(order.pred))
-            hint_i.append(pos[:, i].copy())
-            hint_j.append(pos[:, j].copy())
-    hints = dict(pred_h=np.stack(preds), i=np.stack(hint_i), j=np.stack(hint_j))
+            named.append(pos[:, (i, j)])
+    i, j = np.stack(named).transpose(2, 0, 1)  # [T, B] each
+    hints = dict(pred_h=np.stack(preds), i=i, j=j)
     return bulk_trajectories("bubble_sort", n, {"key": A}, hints, {"pred": order.pred},
                              np.full(B, len(preds)))
