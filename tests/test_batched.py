@@ -86,13 +86,15 @@ def test_kernel_on_ties_and_hand_made_inputs(name):
 
 
 @pytest.mark.parametrize("name", nar.list_algorithms())
-def test_sample_is_the_per_sample_stream(name):
+def test_sample_is_the_per_sample_stream(name, monkeypatch):
     """``nar.sample`` (chunked, batched kernels) equals drawing and executing one sample at a time:
     inputs, then pos when ``random_pos``, from one generator."""
-    from nar.api import CHUNK, randomise_pos
+    import nar.api
+    from nar.api import randomise_pos
+    monkeypatch.setattr(nar.api, "chunk_size", lambda n: 16)
     algo = get_algorithm(name).fn
     n = max(MIN_NODES.get(name, 1), 5)
-    count = CHUNK + 3  # crosses a chunk boundary
+    count = 2 * 16 + 3  # crosses chunk boundaries
     for random_pos in (False, True):
         rng = np.random.default_rng(5)
         want = []

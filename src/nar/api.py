@@ -14,7 +14,10 @@ from .trace import Trajectory
 from .validation import InputError
 
 
-CHUNK = 128  # samples drawn, then executed together by the algorithm's batched kernel
+def chunk_size(n: int) -> int:
+    """Samples drawn, then executed together by the algorithm's batched kernel: 512 at n <= 16,
+    128 from n = 64 (measured best on 2 cores; bigger chunks only help while arrays stay small)."""
+    return max(128, min(512, 8192 // max(n, 1)))
 
 
 def list_algorithms() -> list[str]:
@@ -63,9 +66,10 @@ def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, rando
     def generate() -> Iterator[Trajectory]:
         rng = np.random.default_rng(seed)
         draw = SAMPLERS[name]
-        for start in range(0, count, CHUNK):
+        chunk = chunk_size(n)
+        for start in range(0, count, chunk):
             args, positions = [], []
-            for _ in range(min(CHUNK, count - start)):  # the random stream: inputs, then pos
+            for _ in range(min(chunk, count - start)):  # the random stream: inputs, then pos
                 args.append(draw(rng, n, **sampler_options))
                 if random_pos:
                     positions.append(_random_pos(name, args[-1], n, rng))
