@@ -20,7 +20,7 @@ from ..algorithms.dynamic_programming import _bst_diagonals
 from ..algorithms.greedy import chain_pointers
 from ..trace import Trajectory, _layout
 from . import kernel
-from .greedy import stack
+from .greedy import per_sample, stack, uniform
 
 
 def assemble(name: str, inputs: dict, hints: dict, outputs: dict, lengths=None) -> list[Trajectory]:
@@ -115,6 +115,8 @@ def matrix_chain_order(inputs: list[dict]):
     change (the fixed point), so it pushes at most ``n - 1`` snapshots; samples still running are
     compacted as others stop.
     """
+    if not uniform(inputs, "p"):
+        return per_sample("matrix_chain_order", inputs)
     p = stack(inputs, "p")
     B, n = p.shape
     T_cap = max(n - 1, 1)
@@ -181,6 +183,8 @@ def optimal_bst(inputs: list[dict]):
     for every sample at once, size 1, ..., n.  Snapshot ``t`` holds the diagonals of sizes
     ``0..t`` and zeros elsewhere (T = n + 1 for all), so the histories are cut from the final
     tables with that mask."""
+    if not uniform(inputs, "p", "q"):
+        return per_sample("optimal_bst", inputs)
     p, q = stack(inputs, "p"), stack(inputs, "q")
     B, N = q.shape
     e, w = np.zeros((B, N, N)), np.zeros((B, N, N))
@@ -246,6 +250,8 @@ def lcs_length(inputs: list[dict]):
     """Mirrors ``lcs_length``: row 0 and column 0 filled directly, then parallel rounds over the
     inner cells of every sample at once; a sample pushes a snapshot for each round that changes
     its ``c`` and stops at its fixed point (later rounds leave it unchanged)."""
+    if not uniform(inputs, "x", "y"):
+        return per_sample("lcs_length", inputs)
     x, y = stack(inputs, "x", np.int64), stack(inputs, "y", np.int64)
     (B, nx), ny = x.shape, y.shape[1]
     n = nx + ny

@@ -12,6 +12,18 @@ from . import kernel
 from .recorder import BatchRecorder
 
 
+def uniform(inputs: list[dict], *args: str) -> bool:
+    """Whether every input has the same length for each of ``args`` (what the kernels stack)."""
+    return all(len({np.shape(x[a]) for x in inputs}) == 1 for a in args)
+
+
+def per_sample(name: str, inputs: list[dict]):
+    """The per-sample trajectories (the fallback for chunks a kernel does not stack)."""
+    from ..algorithms.registry import get_algorithm
+    algo = get_algorithm(name).fn
+    return [algo(**x) for x in inputs]
+
+
 def stack(inputs: list[dict], arg: str, dtype=np.float64) -> np.ndarray:
     """The chunk's vectors ``arg`` as one ``[B, n]`` array (as ``as_vector`` converts them)."""
     return np.stack([np.asarray(x[arg]) for x in inputs]).astype(dtype, copy=False)
@@ -21,6 +33,8 @@ def stack(inputs: list[dict], arg: str, dtype=np.float64) -> np.ndarray:
 def activity_selector(inputs: list[dict]):
     """Mirrors ``activity_selector``: scan by (finish, start, index), keep an activity when it
     starts no earlier than the last kept one finishes; the first scanned is always kept."""
+    if not uniform(inputs, "s", "f"):
+        return per_sample("activity_selector", inputs)
     s, f = stack(inputs, "s"), stack(inputs, "f")
     B, n = s.shape
     rec = BatchRecorder("activity_selector", n, B)
@@ -47,6 +61,8 @@ def activity_selector(inputs: list[dict]):
 def task_scheduling(inputs: list[dict]):
     """Mirrors ``task_scheduling``: scan by decreasing weight (ties by index), keep a task when
     fewer than its deadline have been kept so far; ``t`` counts the kept tasks."""
+    if not uniform(inputs, "d", "w"):
+        return per_sample("task_scheduling", inputs)
     d, w = stack(inputs, "d", np.int64), stack(inputs, "w")
     B, n = d.shape
     rec = BatchRecorder("task_scheduling", n, B)
