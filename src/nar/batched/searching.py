@@ -6,7 +6,7 @@ import numpy as np
 from ..algorithms.sorting import identity_pointers
 from . import kernel
 from .recorder import BatchRecorder
-from .sorting import Partitions, bulk_trajectories, snapshot, stack_keys
+from .sorting import Partitions, PointerHistory, bulk_trajectories, stack_keys
 
 
 @kernel("minimum")
@@ -71,12 +71,15 @@ def quickselect(inputs: list[dict]):
     rank = np.full(B, n // 2)  # sought within [p, r]
     found_at, lengths = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     busy, t = everyone, 0
-    preds, named, ranks = [], [], []
+    preds, named, ranks = None, [], []
     while busy.any():
         i1, j, final = part.step()
         p, r = part.p, part.r
         t += 1
-        preds.append(snapshot(part.pred))
+        if preds is None:  # no initial state: the first yield is the first snapshot
+            preds = PointerHistory(part.pred, 4 * n)
+        else:
+            preds.append(part.pred)
         named.append(part.elements(np.stack((p, r, i1, j))))
         ranks.append((np.where(final, i1 - p, i1), rank, final))
         if not final.any():
@@ -92,7 +95,7 @@ def quickselect(inputs: list[dict]):
                    np.where(go_left, i1 - 1, np.where(go_right, r, -1)))  # found: idle
     p, r, i, j = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
     i_rank, target, final = (np.stack(v) for v in zip(*ranks))
-    hints = dict(pred_h=np.stack(preds), p=p, r=r, i=i, j=j, i_rank=i_rank / n, target=target / n,
+    hints = dict(pred_h=preds.array(), p=p, r=r, i=i, j=j, i_rank=i_rank / n, target=target / n,
                  pivot=np.where(final, i, r))
     outputs = {"median": part.pos[np.arange(B), found_at]}
     return bulk_trajectories("quickselect", n, {"key": A}, hints, outputs, lengths)

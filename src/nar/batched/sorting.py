@@ -18,10 +18,28 @@ def stack_keys(inputs: list[dict], arg: str = "A") -> np.ndarray:
     return np.stack([np.asarray(x[arg], dtype=np.float64) for x in inputs])
 
 
-def snapshot(ptr: np.ndarray) -> np.ndarray:
-    """A copy of pointers ``[B, n]`` for a hint history, in a small dtype (widened at the end:
-    copying histories of int64 costs more than the algorithm)."""
-    return ptr.astype(np.int16 if ptr.shape[-1] <= 2 ** 15 else np.int64)
+class PointerHistory:
+    """Snapshots of a pointer array ``[B, n]``, kept time first in a small dtype (widened once at
+    the end: copying int64 snapshots costs more than the algorithm) in a buffer grown by doubling."""
+
+    def __init__(self, first: np.ndarray, capacity: int = 64):
+        """A history whose first snapshot is ``first``."""
+        dtype = np.int16 if first.shape[-1] <= 2 ** 15 else np.int64
+        self._buf = np.empty((capacity,) + first.shape, dtype)
+        self.length = 0
+        self.append(first)
+
+    def append(self, ptr: np.ndarray) -> None:
+        if self.length == self._buf.shape[0]:
+            grown = np.empty((2 * self.length,) + self._buf.shape[1:], self._buf.dtype)
+            grown[:self.length] = self._buf
+            self._buf = grown
+        self._buf[self.length] = ptr
+        self.length += 1
+
+    def array(self) -> np.ndarray:
+        """Every snapshot, ``[T, B, n]``."""
+        return self._buf[:self.length]
 
 
 def pointers_of(pos: np.ndarray) -> np.ndarray:
@@ -171,7 +189,7 @@ def insertion_sort(inputs: list[dict]):
     B, n = A.shape
     order = SlotOrders(A)
     pos = order.pos
-    preds, displaced = [snapshot(order.pred)], [np.zeros(B, dtype=np.int64)]
+    preds, displaced = PointerHistory(order.pred, n), [np.zeros(B, dtype=np.int64)]
     for j in range(1, n):
         into = (A[:, :j] <= A[:, j:j + 1]).sum(axis=1)  # the textbook's i + 1
         displaced.append(order.elements(into))  # == j where nothing moves
@@ -180,8 +198,8 @@ def insertion_sort(inputs: list[dict]):
         pos[:, 1:j + 1] = np.where(shift, pos[:, :j], pos[:, 1:j + 1])
         pos[np.arange(B), into] = j
         order.relink(*order.flat_links(np.stack((into, into + 1, np.full(B, j + 1))) + order.base))
-        preds.append(snapshot(order.pred))
-    hints = dict(pred_h=np.stack(preds), i=np.stack(displaced),
+        preds.append(order.pred)
+    hints = dict(pred_h=preds.array(), i=np.stack(displaced),
                  j=np.broadcast_to(np.arange(n)[:, None], (n, B)))
     return bulk_trajectories("insertion_sort", n, {"key": A}, hints, {"pred": order.pred},
                              np.full(B, n))
@@ -210,11 +228,14 @@ def quicksort(inputs: list[dict]):
     stack_p, stack_r = np.zeros((B, n + 1), dtype=np.int64), np.zeros((B, n + 1), dtype=np.int64)
     depth, lengths = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     busy, t = everyone, 0
-    preds, named = [], []
+    preds, named = None, []
     while busy.any():
         i1, j, final = part.step()
         t += 1
-        preds.append(snapshot(part.pred))
+        if preds is None:  # no initial state: the first yield is the first snapshot
+            preds = PointerHistory(part.pred, 8 * n)
+        else:
+            preds.append(part.pred)
         named.append(part.elements(np.stack((part.p, part.r, i1, j))))
         if not final.any():
             continue
@@ -230,7 +251,7 @@ def quicksort(inputs: list[dict]):
         busy = busy & ~done
         part.start(final, np.where(go, stack_p[rows, depth], 0), np.where(go, stack_r[rows, depth], -1))
     p, r, i, j = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
-    hints = dict(pred_h=np.stack(preds), p=p, r=r, i=i, j=j)
+    hints = dict(pred_h=preds.array(), p=p, r=r, i=i, j=j)
     return bulk_trajectories("quicksort", n, {"key": A}, hints, {"pred": part.pred}, lengths)
 
 
@@ -251,7 +272,8 @@ def heapsort(inputs: list[dict]):
     busy = ~busy
     lengths, t = np.zeros(B, dtype=np.int64), 1
     last = np.full((4, B), n - 1)
-    preds, parents, named, phases = [snapshot(heap.pred)], [snapshot(heap.parent)], [last], [np.zeros(B)]
+    preds, parents = PointerHistory(heap.pred, 8 * n), PointerHistory(heap.parent, 8 * n)
+    named, phases = [last], [np.zeros(B)]
     while busy.any():
         heapify = busy & ~extract
         # the largest of cur and its children in the heap (strict: ties keep the parent)
@@ -266,8 +288,8 @@ def heapsort(inputs: list[dict]):
         heap.size = size - extract
         heap.swap(np.where(extract, 0, cur), np.where(extract, c, largest))
         t += 1
-        preds.append(snapshot(heap.pred))
-        parents.append(snapshot(heap.parent))
+        preds.append(heap.pred)
+        parents.append(heap.parent)
         named.append(heap.elements(np.stack((np.where(extract, 0, c), np.where(extract, c, cur),
                                              largest, heap.size - 1))))
         phases.append(np.where(sorting, np.where(extract, 1, 2), 0))
@@ -286,7 +308,7 @@ def heapsort(inputs: list[dict]):
         busy = busy & ~finished
     i, j, largest, heap_size = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
     at_extraction = np.stack(phases) == 1
-    hints = dict(pred_h=np.stack(preds), parent=np.stack(parents), i=i, j=j,
+    hints = dict(pred_h=preds.array(), parent=parents.array(), i=i, j=j,
                  largest=np.where(at_extraction, 0, largest), heap_size=heap_size,
                  phase=np.stack(phases).astype(np.int64))
     return bulk_trajectories("heapsort", n, {"key": A}, hints, {"pred": heap.pred}, lengths)
@@ -303,7 +325,7 @@ def bubble_sort(inputs: list[dict]):
     order = SlotOrders(A)
     key, pos = A.copy(), order.pos
     links = [order.flat_links(order.base + np.array([[j - 1], [j], [j + 1]])) for j in range(n)]
-    preds, named = [snapshot(order.pred)], [np.zeros((B, 2), dtype=np.int64)]
+    preds, named = PointerHistory(order.pred, 1 + n * (n - 1) // 2), [np.zeros((B, 2), dtype=np.int64)]
     for i in range(n - 1):
         for j in range(n - 1, i, -1):
             swap = (key[:, j] < key[:, j - 1])[:, None]
@@ -311,9 +333,9 @@ def bubble_sort(inputs: list[dict]):
                 pair = arr[:, j - 1:j + 1]
                 pair[...] = np.where(swap, pair[:, ::-1], pair)
             order.relink(*links[j])  # slots j - 1, j, j + 1
-            preds.append(snapshot(order.pred))
+            preds.append(order.pred)
             named.append(pos[:, (i, j)])
     i, j = np.stack(named).transpose(2, 0, 1)  # [T, B] each
-    hints = dict(pred_h=np.stack(preds), i=i, j=j)
+    hints = dict(pred_h=preds.array(), i=i, j=j)
     return bulk_trajectories("bubble_sort", n, {"key": A}, hints, {"pred": order.pred},
-                             np.full(B, len(preds)))
+                             np.full(B, preds.length))
