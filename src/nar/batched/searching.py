@@ -80,7 +80,7 @@ def quickselect(inputs: list[dict]):
             preds = PointerHistory(part.pred, 4 * n)
         else:
             preds.append(part.pred)
-        named.append(part.elements(np.stack((p, r, i1, j))))
+        named.append(part.elements(np.array((p, r, i1, j))))
         ranks.append((np.where(final, i1 - p, i1), rank, final))
         if not final.any():
             continue

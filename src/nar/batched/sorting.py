@@ -80,7 +80,7 @@ class SlotOrders:
         pos, base = self._pos, self.base
         fa, fb = base + a, base + b
         pos[fa], pos[fb] = pos[fb], pos[fa]
-        self.relink(*self.flat_links(np.stack((fa, fa + 1, fb, fb + 1))))
+        self.relink(*self.flat_links(np.array((fa, fa + 1, fb, fb + 1))))
 
     def flat_links(self, flat: np.ndarray):
         """For flat slot indices ``[K, B]`` (``base + n``: no slot), the flat indices of those
@@ -143,7 +143,7 @@ class Heaps(SlotOrders):
         their children: the element in slot ``0 < k < size`` points to the one in ``(k-1)//2``,
         every other to itself."""
         super().swap(a, b)
-        k = np.minimum(np.stack((a, b, 2 * a + 1, 2 * a + 2, 2 * b + 1, 2 * b + 2)), self.n - 1)
+        k = np.minimum(np.array((a, b, 2 * a + 1, 2 * a + 2, 2 * b + 1, 2 * b + 2)), self.n - 1)
         inside = (k > 0) & (k < self.size)
         self._parent[self.elements(k) + self.base] = self.elements(np.where(inside, (k - 1) // 2, k))
 
@@ -197,7 +197,7 @@ def insertion_sort(inputs: list[dict]):
         shift = np.arange(1, j + 1) > into[:, None]
         pos[:, 1:j + 1] = np.where(shift, pos[:, :j], pos[:, 1:j + 1])
         pos[np.arange(B), into] = j
-        order.relink(*order.flat_links(np.stack((into, into + 1, np.full(B, j + 1))) + order.base))
+        order.relink(*order.flat_links(np.array((into, into + 1, np.full(B, j + 1))) + order.base))
         preds.append(order.pred)
     hints = dict(pred_h=preds.array(), i=np.stack(displaced),
                  j=np.broadcast_to(np.arange(n)[:, None], (n, B)))
@@ -236,7 +236,7 @@ def quicksort(inputs: list[dict]):
             preds = PointerHistory(part.pred, 8 * n)
         else:
             preds.append(part.pred)
-        named.append(part.elements(np.stack((part.p, part.r, i1, j))))
+        named.append(part.elements(np.array((part.p, part.r, i1, j))))
         if not final.any():
             continue
         # push (q + 1, r), then (p, q - 1), each only if it has two slots or more: the per-sample
@@ -279,7 +279,7 @@ def heapsort(inputs: list[dict]):
         # the largest of cur and its children in the heap (strict: ties keep the parent)
         size = heap.size
         left, right = 2 * cur + 1, 2 * cur + 2
-        k_cur, k_left, k_right = heap.key_in(np.minimum(np.stack((cur, left, right)), n - 1))
+        k_cur, k_left, k_right = heap.key_in(np.minimum(np.array((cur, left, right)), n - 1))
         big = (left < size) & (k_left > k_cur)
         largest, k_big = np.where(big, left, cur), np.where(big, k_left, k_cur)
         largest = np.where(heapify & (right < size) & (k_right > k_big), right, largest)
@@ -290,7 +290,7 @@ def heapsort(inputs: list[dict]):
         t += 1
         preds.append(heap.pred)
         parents.append(heap.parent)
-        named.append(heap.elements(np.stack((np.where(extract, 0, c), np.where(extract, c, cur),
+        named.append(heap.elements(np.array((np.where(extract, 0, c), np.where(extract, c, cur),
                                              largest, heap.size - 1))))
         phases.append(np.where(sorting, np.where(extract, 1, 2), 0))
         # what comes next
