@@ -68,11 +68,11 @@ class SlotOrders:
 
     def elements(self, slots: np.ndarray) -> np.ndarray:
         """The elements now in ``slots[..., b]`` of every sample ``b`` (any leading shape)."""
-        return np.take(self._pos, slots + self.base)
+        return self._pos.take(slots + self.base)
 
     def key_in(self, slot: np.ndarray) -> np.ndarray:
         """The key now in ``slot[..., b]`` of every sample ``b`` (any leading shape)."""
-        return np.take(self._keys, self.elements(slot) + self.base)
+        return self._keys.take(self.elements(slot) + self.base)
 
     def swap(self, a: np.ndarray, b: np.ndarray) -> None:
         """Exchange slots ``a[b]`` and ``b[b]`` of every sample (``a == b``: no change) and
@@ -90,7 +90,7 @@ class SlotOrders:
 
     def relink(self, flat: np.ndarray, left: np.ndarray) -> None:
         """Re-derive the pointer of the element in each slot ``flat`` from the one in ``left``."""
-        self._pred[np.take(self._pos, flat) + self.base] = np.take(self._pos, left)
+        self._pred[self._pos.take(flat) + self.base] = self._pos.take(left)
 
 
 class Partitions(SlotOrders):
