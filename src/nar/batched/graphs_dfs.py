@@ -13,19 +13,127 @@ walk decides every sample's next event with a few whole-batch operations:
   SEEN events are reported, non-white and not ``u``'s parent (SEEN); none left: FINISH.  The scan
   position is 0 when ``u`` is (re-)entered and one past the last seen neighbour after a SEEN, which
   is the per-sample rescan.
+
+The trajectories are long (T = 48-340 snapshots of ~12 hints), so the kernels record through
+:class:`Film`, a lean local stand-in for :class:`~nar.batched.recorder.BatchRecorder`: the hint
+state arrays are registered once and copied whole at every step, and the histories are only
+transposed at the end.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..algorithms.graphs_dfs import BLACK, GREY, TICK, WHITE
+from ..trace import CATEGORIES, Trajectory, _layout
+from ..types import one_hot
 from . import kernel
-from .recorder import BatchRecorder
 
 # event codes; painting events (DISCOVER, TREE, FINISH) come last
 START, SEEN, DONE, DISCOVER, TREE, FINISH = range(6)
 _PAINT = np.array([0, 0, 0, GREY, GREY, BLACK])  # the colour an event paints (where it paints)
 _SCAN = np.array([FINISH, FINISH, SEEN, TREE])  # by 2 * (a candidate found) + (it is white)
+
+
+class _Pool:
+    """Spare scratch arrays by (shape, dtype), kept up to ``budget`` bytes: the snapshot buffers of
+    one chunk serve the next, which saves first-touching fresh memory every chunk."""
+
+    def __init__(self, budget: int):
+        self.budget, self.free = budget, {}
+
+    def take(self, shape: tuple, dtype) -> np.ndarray:
+        spare = self.free.pop((shape, np.dtype(dtype)), None)
+        if spare is not None:
+            self.budget += spare.nbytes
+            return spare
+        return np.empty(shape, dtype=dtype)
+
+    def give(self, a: np.ndarray) -> None:
+        key = (a.shape, a.dtype)
+        if key not in self.free and a.nbytes <= self.budget:
+            self.free[key] = a
+            self.budget -= a.nbytes
+
+
+_POOL = _Pool(128 << 20)
+
+
+class Film:
+    """Hint snapshots of a batch of samples, every hint copied at every step.
+
+    The kernel registers its hint state arrays (``[B, ...]``; mask_one hints as node indices,
+    categorical ones as class ids) with :meth:`track` and keeps updating them in place;
+    :meth:`shoot` copies all of them into ``[capacity, B, ...]`` scratch buffers.  Every sample
+    records from the first step on, at consecutive steps, until it stops for good (``active``), so
+    its snapshot ``t`` is step ``t``, and :meth:`finish` turns each buffer into the final
+    ``[B, T, ...]`` hint (one-hot expanded where needed) in one pass.  Hints cheaper to build whole
+    (a constant, an edge mask that only flips) are given to :meth:`finish` as functions of ``T``.
+    """
+
+    def __init__(self, name: str, n: int, B: int, capacity: int):
+        self.name, self.n, self.B, self.cap = name, n, B, capacity
+        self.lay = _layout(name)
+        self.live: dict[str, np.ndarray] = {}
+        self.buf: dict[str, np.ndarray] = {}
+        self.t = 0
+        self.lengths = np.zeros(B, dtype=np.int64)
+
+    def track(self, **arrays) -> None:
+        """Register hint state arrays (updated in place from now on)."""
+        for k, a in arrays.items():
+            kind = self.lay.kind[k]
+            dtype = np.int8 if kind == "cat" else np.int64 if kind == "idx" else self.lay.dtype[k]
+            self.live[k] = a
+            self.buf[k] = _POOL.take((self.cap,) + a.shape, dtype)
+
+    def shoot(self, active: np.ndarray | None = None) -> None:
+        """One snapshot of every tracked hint, for the ``active`` samples (None: all)."""
+        t = self.t
+        if t == self.cap:
+            self.cap *= 2
+            for k, h in self.buf.items():
+                grown = np.empty((self.cap,) + h.shape[1:], dtype=h.dtype)
+                grown[:t] = h
+                self.buf[k] = grown
+        buf = self.buf
+        for k, a in self.live.items():
+            buf[k][t] = a
+        self.t = t + 1
+        self.lengths += 1 if active is None else active
+
+    def _hint(self, key: str, T: int) -> np.ndarray:
+        """Hint ``key`` as ``[B, T, ...]`` from its buffer."""
+        h = np.swapaxes(self.buf[key][:T], 0, 1)
+        kind = self.lay.kind[key]
+        if kind == "idx":
+            return one_hot(h, self.n)
+        if kind == "cat":
+            return one_hot(h, CATEGORIES[(self.name, key)])
+        return np.ascontiguousarray(h)
+
+    def _final(self, key: str, value) -> np.ndarray:
+        """A ``[B, ...]`` input or output in the Trajectory convention."""
+        if self.lay.kind[key] == "idx":
+            return one_hot(value, self.n)
+        return np.asarray(value, dtype=self.lay.dtype[key])
+
+    def finish(self, inputs: dict, outputs: dict, built: dict | None = None) -> list[Trajectory]:
+        """Per-sample trajectories (``built``: hint name -> function of ``T`` giving ``[B, T, ...]``)."""
+        lay, n, B = self.lay, self.n, self.B
+        T = int(self.lengths.max())
+        built = built or {}
+        hs = [(k, built[k](T) if k in built else self._hint(k, T)) for k in lay.hint_names]
+        for h in self.buf.values():
+            _POOL.give(h)
+        self.buf, self.live = {}, {}
+        inputs = dict(inputs)
+        inputs.setdefault("pos", np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
+        ins = [(k, self._final(k, inputs[k])) for k in lay.inputs]
+        outs = [(k, self._final(k, outputs[k])) for k in lay.outputs]
+        name = self.name
+        return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b, :t] for k, v in hs},
+                           {k: v[b] for k, v in outs}, {})
+                for b, t in enumerate(self.lengths.tolist())]
 
 
 def _adjacency(inputs: list[dict]) -> np.ndarray:
@@ -60,19 +168,20 @@ class FlatState:
 
 
 class BatchDfsWalk:
-    """The batched DFS walk and its hints (``[B, n]`` state arrays, ``[B]`` pointers).
+    """The batched DFS walk; its hints (``[B, n]`` state arrays, ``[B]`` pointers) are tracked by
+    ``film``: ``color``, ``s_prev``, ``u``, ``v``, ``s_last``; ``d``, ``f``, ``time`` if ``timed``;
+    the tree parents ``pi`` as ``parent_hint``; the root ``s`` if ``with_root``.
 
-    :meth:`run` yields ``(ev, active)`` once per global step (``ev``: every sample's event, DONE
-    for finished walks; ``active``: None while no walk is over); the kernel updates its own state
-    and calls :meth:`step` exactly once with its changed hints.
+    :meth:`run` yields every sample's event ``ev`` (DONE once its walk is over) once per step,
+    after applying it; the kernel updates its own state and shoots the snapshot.
     """
 
-    def __init__(self, rec: BatchRecorder, edge: np.ndarray, *, timed: bool,
-                 parent_hint: str | None = None, with_root: bool = True, report_seen: bool = False):
+    def __init__(self, film: Film, edge: np.ndarray, *, timed: bool, parent_hint: str | None = None,
+                 with_root: bool = True, report_seen: bool = False):
         B, n = edge.shape[:2]
-        self.rec, self.B, self.n = rec, B, n
+        self.B, self.n = B, n
         self.edge = edge.reshape(B * n, n)  # row base[b] + u: u's out-neighbours in sample b
-        self.timed, self._parent, self._with_root, self._seen = timed, parent_hint, with_root, report_seen
+        self.timed, self._seen = timed, report_seen
         self.fs = fs = FlatState(B, n)
         self.idx = np.arange(n)
         self.color, self._color = fs.new(WHITE, np.int64)
@@ -84,49 +193,29 @@ class BatchDfsWalk:
         self.s = np.zeros(B, dtype=np.int64)
         self.u, self.v, self.s_last = self.s.copy(), self.s.copy(), self.s.copy()
         self.flat_u = fs.base.copy()  # base + u
-        self._changed = {"color", "s_prev", "d", "f", "pi", "s"}  # walk hints for the next step
+        film.track(color=self.color, s_prev=self.s_prev, u=self.u, v=self.v, s_last=self.s_last)
+        if timed:
+            film.track(d=self.d, f=self.f, time=self.time)
+        if parent_hint:
+            film.track(**{parent_hint: self.pi})
+        if with_root:
+            film.track(s=self.s)
         if report_seen:
             self._after = np.arange(n + 1)[:, None] <= self.idx  # [pos, v]: v >= pos
             self._other = ~np.eye(n, dtype=bool)  # [parent, v]: v != parent
 
-    # -- recording ------------------------------------------------------------------------------
-    def step(self, active, **extra) -> None:
-        """One snapshot for the ``active`` samples: the walk's hints and the kernel's ``extra``."""
-        ch = self._changed
-        hints = {"u": self.u, "v": self.v, "s_last": self.s_last, "color": self.color}
-        if "s_prev" in ch:
-            hints["s_prev"] = self.s_prev
-        if self.timed:
-            hints["time"] = self.time
-            if "d" in ch:
-                hints["d"] = self.d
-            if "f" in ch:
-                hints["f"] = self.f
-        if self._parent and "pi" in ch:
-            hints[self._parent] = self.pi
-        if self._with_root and "s" in ch:
-            hints["s"] = self.s
-        self.rec.step(active, **hints, **extra)
-        self._changed = set()
-
-    # -- the walk -------------------------------------------------------------------------------
     def restart(self) -> None:
         """Whiten every vertex and empty the stacks (Kosaraju's second pass); ``d``, ``f``, ``time`` stay."""
         self.color[...] = WHITE
         self.s_prev[...] = self.idx
-        self._changed |= {"color", "s_prev"}
 
     def run(self, order: np.ndarray | None = None):
         """Walk from every still-white root, in index order or in ``order`` (``[B, m]`` roots)."""
         ev = np.full(self.B, START)
         tgt = np.zeros(self.B, dtype=np.int64) if order is None else order[:, 0].copy()
-        while True:
-            done = ev == DONE
-            ndone = np.count_nonzero(done)
-            if ndone == self.B:
-                return
+        while np.count_nonzero(ev != DONE):
             self._apply(ev, tgt)
-            yield ev, (~done if ndone else None)
+            yield ev
             ev, tgt = self._next(ev, tgt, order)
 
     def _apply(self, ev: np.ndarray, tgt: np.ndarray) -> None:
@@ -137,29 +226,23 @@ class BatchDfsWalk:
             for x in (self.s, u, self.v, self.s_last):
                 np.copyto(x, tgt, where=start)
             self.flat_u = fs.base + u
-            self._changed.add("s")
         flat_u = self.flat_u
         tree, fin = ev == TREE, ev == FINISH
         at = np.where(tree, fs.base + tgt, flat_u)  # the vertex the event paints
-        at[ev < DISCOVER] = fs.dump
+        np.copyto(at, fs.dump, where=ev < DISCOVER)
         self._color[at] = _PAINT[ev]
         if np.count_nonzero(tree):
-            at[~tree] = fs.dump
+            np.copyto(at, fs.dump, where=~tree)
             self._pi[at] = u
             self._s_prev[at] = u
             np.copyto(self.s_last, tgt, where=tree)
-            self._changed |= {"pi", "s_prev"}
         np.copyto(self.v, tgt, where=tree | (ev == SEEN) if self._seen else tree)
         np.copyto(self.v, self.n - 1, where=fin)
         if self.timed:
             disc = ev == DISCOVER
             np.add(self.time, TICK, out=self.time, where=disc | fin)
-            if np.count_nonzero(disc):
-                self._d[fs.at(disc, flat_u)] = self.time
-                self._changed.add("d")
-            if np.count_nonzero(fin):
-                self._f[fs.at(fin, flat_u)] = self.time
-                self._changed.add("f")
+            self._d[fs.at(disc, flat_u)] = self.time
+            self._f[fs.at(fin, flat_u)] = self.time
 
     def _next(self, ev: np.ndarray, tgt: np.ndarray, order):
         """Every sample's next event and its target, after the snapshot of ``ev``."""
@@ -169,10 +252,8 @@ class BatchDfsWalk:
         if np.count_nonzero(fin):  # pop the finished vertex; a finished root ends its tree
             parent = self._s_prev[self.flat_u]
             pop = fin & (parent != u)
-            if np.count_nonzero(pop):
-                self._s_prev[fs.at(pop, self.flat_u)] = u
-                np.copyto(self.s_last, parent, where=pop)
-                self._changed.add("s_prev")
+            self._s_prev[fs.at(pop, self.flat_u)] = u
+            np.copyto(self.s_last, parent, where=pop)
             new_root = fin & ~pop
             if not np.count_nonzero(new_root):
                 new_root = None
@@ -184,29 +265,37 @@ class BatchDfsWalk:
             fresh |= self._d[flat_u] == 0
         ok = self.edge.take(flat_u, axis=0)
         if self._seen:
-            parent = self._s_prev[flat_u]
-            ok &= white | self._other.take(parent, axis=0)
+            ok &= white | self._other.take(self._s_prev[flat_u], axis=0)
             ok &= self._after.take(np.where(ev == SEEN, tgt + 1, 0), axis=0)
         else:
             ok &= white
         k = ok.argmax(1)
-        found = ok.reshape(-1)[fs.base + k]
+        flat_k = fs.base + k
+        found = ok.reshape(-1)[flat_k]
         if self._seen:
-            nxt = _SCAN[2 * found + white.reshape(-1)[fs.base + k]]
+            nxt = _SCAN[2 * found + white.reshape(-1)[flat_k]]
         else:
             nxt = FINISH - found
-        nxt[fresh] = DISCOVER
+        np.copyto(nxt, DISCOVER, where=fresh)
         if new_root is not None:
             if order is None:
-                w, first = white, white.argmax(1)
+                w = white
+                j = first = white.argmax(1)
             else:
                 w = np.take_along_axis(white, order, 1)
-                first = order[np.arange(self.B), w.argmax(1)]
-            found = w.reshape(-1)[w.shape[1] * np.arange(self.B) + w.argmax(1)]
-            nxt[new_root] = np.where(found, START, DONE)[new_root]
+                j = w.argmax(1)
+                first = order[np.arange(self.B), j]
+            found = w.reshape(-1)[w.shape[1] * np.arange(self.B) + j]
+            np.copyto(nxt, DONE * ~found, where=new_root)  # START = 0
             k = np.where(new_root, first, k)
-        nxt[ev == DONE] = DONE
+        np.copyto(nxt, DONE, where=ev == DONE)
         return nxt, k
+
+
+def _walk_capacity(n: int) -> int:
+    """One buffer size for every walk of n nodes (T <= 3n for most, ~5n for the longest), so
+    that the algorithms share pooled buffers."""
+    return 6 * n + 8
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -215,26 +304,29 @@ def dfs(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.dfs`: one timed walk over all roots (T = 3n)."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
-    rec = BatchRecorder("dfs", n, B)
-    rec.input(A=A, adj=_adjacency_mask(A))
-    walk = BatchDfsWalk(rec, A != 0, timed=True, parent_hint="pi_h")
-    for _, active in walk.run():
-        walk.step(active)
-    rec.output(pi=walk.pi)
-    return rec.finish()
+    film = Film("dfs", n, B, _walk_capacity(n))
+    walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h")
+    for ev in walk.run():
+        film.shoot(ev != DONE)
+    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"pi": walk.pi})
 
 
-def _linked_topo(walk: BatchDfsWalk, ev: np.ndarray, topo_flat: np.ndarray, head: np.ndarray) -> bool:
-    """Topological-sort bookkeeping at FINISH events (see ``topological_sort``): link the finished
-    vertex to the head when the head is black, and make it the head.  True if any sample finished."""
-    fin = ev == FINISH
-    if not np.count_nonzero(fin):
-        return False
-    fs = walk.fs
-    link = fin & (walk._color[fs.base + head] == BLACK)
-    topo_flat[fs.at(link, walk.flat_u)] = head
-    np.copyto(head, walk.u, where=fin)
-    return True
+class _TopoList:
+    """Topological-sort bookkeeping (see ``topological_sort``): at a FINISH the finished vertex is
+    linked to the head when the head is black, and becomes the head."""
+
+    def __init__(self, walk: BatchDfsWalk):
+        self.walk = walk
+        self.topo, self._topo = walk.fs.new(walk.idx, np.int64)
+        self.head = np.zeros(walk.B, dtype=np.int64)
+
+    def update(self, ev: np.ndarray) -> None:
+        fin = ev == FINISH
+        if np.count_nonzero(fin):
+            walk, fs = self.walk, self.walk.fs
+            link = fin & (walk._color[fs.base + self.head] == BLACK)
+            self._topo[fs.at(link, walk.flat_u)] = self.head
+            np.copyto(self.head, walk.u, where=fin)
 
 
 @kernel("topological_sort")
@@ -243,68 +335,64 @@ def topological_sort(inputs: list[dict]):
     that puts each finished vertex at the front of the ``topo`` list."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
-    rec = BatchRecorder("topological_sort", n, B)
-    rec.input(A=A, adj=_adjacency_mask(A))
-    walk = BatchDfsWalk(rec, A != 0, timed=False)
-    topo, topo_flat = walk.fs.new(walk.idx, np.int64)
-    head = np.zeros(B, dtype=np.int64)
-    first = True
-    for ev, active in walk.run():
-        if _linked_topo(walk, ev, topo_flat, head) or first:
-            walk.step(active, topo_h=topo, topo_head_h=head)
-            first = False
-        else:
-            walk.step(active)
-    rec.output(topo=topo, topo_head=head)
-    return rec.finish()
+    film = Film("topological_sort", n, B, _walk_capacity(n))
+    walk = BatchDfsWalk(film, A != 0, timed=False)
+    tl = _TopoList(walk)
+    film.track(topo_h=tl.topo, topo_head_h=tl.head)
+    for ev in walk.run():
+        tl.update(ev)
+        film.shoot(ev != DONE)
+    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"topo": tl.topo, "topo_head": tl.head})
 
 
 @kernel("dag_shortest_paths")
 def dag_shortest_paths(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.dag_shortest_paths`: the topological-sort walk from
-    ``s`` (phase 0), then every sample relaxes the out-edges of its sorted vertices in order (phase 1);
-    samples whose list is exhausted sit out until the final snapshot of all."""
+    ``s`` (phase 0), then each sample, as soon as its walk is over, relaxes the out-edges of its
+    sorted vertices one per step (phase 1) and stops after the snapshot of its last vertex."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
     s = np.array([int(x["s"]) for x in inputs], dtype=np.int64)
     edge = A != 0
-    rec = BatchRecorder("dag_shortest_paths", n, B)
-    rec.input(s=s, A=A, adj=_adjacency_mask(A))
-    walk = BatchDfsWalk(rec, edge, timed=False, with_root=False)
-    fs = walk.fs
+    film = Film("dag_shortest_paths", n, B, _walk_capacity(n))
+    walk = BatchDfsWalk(film, edge, timed=False, with_root=False)
+    fs, rows = walk.fs, np.arange(B)
+    tl = _TopoList(walk)
     pi, d = walk.pi.copy(), np.zeros((B, n))
     mark, mark_flat = fs.new(0.0)
-    topo, topo_flat = fs.new(walk.idx, np.int64)
-    head = np.zeros(B, dtype=np.int64)
-    first = True
-    for ev, active in walk.run(s[:, None]):
-        if first:
-            walk.step(None, pi_h=pi, d=d, mark=mark, topo_h=topo, topo_head_h=head, phase=0)
-            first = False
-        elif _linked_topo(walk, ev, topo_flat, head):
-            walk.step(active, topo_h=topo, topo_head_h=head)
-        else:
-            walk.step(active)
-    # head == s: the root finishes last; d[s] is already 0
-    rows = np.arange(B)
-    mark[rows, head] = 1
-    while True:
-        i = head
-        active = topo_flat[fs.base + i] != i
-        count = np.count_nonzero(active)
-        if not count:
-            break
-        mark_flat[fs.at(active, fs.base + i)] = 1
-        rec.step(None if count == B else active, pi_h=pi, d=d, mark=mark, topo_head_h=i, phase=1)
-        cand = d[rows, i][:, None] + A[rows, i]
-        better = edge[rows, i] & ((mark == 0) | (cand < d)) & active[:, None]
-        np.copyto(d, cand, where=better)
-        np.copyto(pi, i[:, None], where=better)
-        mark[better] = 1
-        head = np.where(active, topo_flat[fs.base + i], i)
-    rec.step(None, pi_h=pi, d=d, mark=mark, topo_head_h=head, phase=1)
-    rec.output(pi=pi)
-    return rec.finish()
+    phase = np.zeros(B, dtype=np.float32)
+    film.track(pi_h=pi, d=d, mark=mark, topo_h=tl.topo, topo_head_h=tl.head, phase=phase)
+    stage = np.zeros(B, dtype=np.int64)  # 0 walking, 1 relaxing, 2 done
+    head = tl.head
+
+    def relax(ev):
+        """Phase 1 for the samples whose walk is over (``ev == DONE``): one vertex each."""
+        relaxing = (ev == DONE) & (stage < 2)
+        entering = relaxing & (stage == 0)  # head == s: the root finishes last; d[s] is already 0
+        mark_flat[fs.at(entering, fs.base + head)] = 1
+        phase[entering] = 1
+        stage[entering] = 1
+        i = head.copy()
+        nxt = tl._topo[fs.base + i]
+        more = relaxing & (nxt != i)
+        mark_flat[fs.at(more, fs.base + i)] = 1
+        film.shoot((ev != DONE) | relaxing)
+        stage[relaxing & ~more] = 2
+        if np.count_nonzero(more):
+            cand = d[rows, i][:, None] + A[rows, i]
+            better = edge[rows, i] & ((mark == 0) | (cand < d)) & more[:, None]
+            np.copyto(d, cand, where=better)
+            np.copyto(pi, i[:, None], where=better)
+            mark[better] = 1
+            np.copyto(head, nxt, where=more)
+
+    for ev in walk.run(s[:, None]):
+        tl.update(ev)
+        relax(ev)
+    done = np.full(B, DONE)
+    while np.count_nonzero(stage < 2):
+        relax(done)
+    return film.finish({"s": s, "A": A, "adj": _adjacency_mask(A)}, {"pi": pi})
 
 
 @kernel("strongly_connected_components")
@@ -315,126 +403,136 @@ def strongly_connected_components(inputs: list[dict]):
     A = _adjacency(inputs)
     B, n = A.shape[:2]
     edge = A != 0
-    rec = BatchRecorder("strongly_connected_components", n, B)
-    rec.input(A=A, adj=_adjacency_mask(A))
-    walk = BatchDfsWalk(rec, edge, timed=True)
+    film = Film("strongly_connected_components", n, B, _walk_capacity(n))
+    walk = BatchDfsWalk(film, edge, timed=True)
     fs = walk.fs
     scc_id, scc_flat = fs.new(walk.idx, np.int64)
-    first = True
-    for _, active in walk.run():
-        if first:
-            A_t = _adjacency_mask(A.transpose(0, 2, 1))
-            walk.step(None, scc_id_h=scc_id, A_t=A_t, phase=0)
-            first = False
-        else:
-            walk.step(active)
+    phase = np.zeros(B, dtype=np.float32)
+    film.track(scc_id_h=scc_id, phase=phase)
+    for _ in walk.run():
+        film.shoot()  # 3n steps for every sample
     walk.restart()
     walk.edge = np.ascontiguousarray(edge.transpose(0, 2, 1)).reshape(B * n, n)
-    first = True
-    for ev, active in walk.run(np.argsort(-walk.f, axis=1)):
-        if first:  # every sample starts its second pass now
-            walk.step(None, phase=1)
-            first = False
-            continue
+    phase[:] = 1
+    for ev in walk.run(np.argsort(-walk.f, axis=1)):
         expand = (ev != START) & (ev != DONE)
         scc_flat[fs.at(expand, walk.flat_u)] = walk.s
-        walk.step(active, scc_id_h=scc_id)
-    rec.output(scc_id=scc_id)
-    return rec.finish()
+        film.shoot(ev != DONE)
+    A_t = _adjacency_mask(A.transpose(0, 2, 1))
+    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"scc_id": scc_id},
+                       {"A_t": lambda T: np.repeat(A_t[:, None], T, axis=1)})
 
 
 class _LowPoints:
-    """The low-point bookkeeping shared by articulation points and bridges (``low``, per event)."""
+    """The low-point bookkeeping shared by articulation points and bridges.
 
-    def __init__(self, walk: BatchDfsWalk):
-        self.walk = walk
+    ``low[u]`` is written at u's DISCOVER (``d[u]``), SEEN (``min(low[u], d[v])``) and FINISH
+    (``min(low[u], low of its children)``); a finishing vertex hands its final ``low`` to its parent
+    (``kid_low``, the minimum over the finished children), so no step scans the children.
+    ``finished_at[u]`` is the step of u's FINISH snapshot: the cut / bridge tests depend only on
+    final values and are done after the walk.
+    """
+
+    def __init__(self, walk: BatchDfsWalk, film: Film):
+        self.walk, self.film = walk, film
         self.low, self._low = walk.fs.new(0.0)
+        self._kid_low = walk.fs.new(np.inf)[1]
+        self.finished_at = np.zeros((walk.B, walk.n), dtype=np.int64)
+        film.track(low=self.low)
 
-    def update(self, ev: np.ndarray, changed: dict):
-        """``low`` after a DISCOVER, SEEN or FINISH; at FINISH returns ``(fin, kids, d[u])`` with
-        ``kids`` the finished vertices' tree children (``[B, n]``), else None."""
+    def update(self, ev: np.ndarray) -> None:
         walk, fs = self.walk, self.walk.fs
-        flat_u, low = walk.flat_u, self._low
-        disc, seen, fin = ev == DISCOVER, ev == SEEN, ev == FINISH
-        if np.count_nonzero(disc):
-            low[fs.at(disc, flat_u)] = walk._d[flat_u]
-            changed["low"] = self.low
+        flat_u, d = walk.flat_u, walk._d
+        low = self._low[flat_u]
+        seen = ev == SEEN
         if np.count_nonzero(seen):
-            low[fs.at(seen, flat_u)] = np.minimum(low[flat_u], walk._d[fs.base + walk.v])
-            changed["low"] = self.low
-        if not np.count_nonzero(fin):
-            return None
-        u = walk.u[:, None]
-        kids = (walk.pi == u) & (walk.idx != u)
-        low[fs.at(fin, flat_u)] = np.minimum(low[flat_u], np.where(kids, self.low, np.inf).min(1))
-        changed["low"] = self.low
-        return fin, kids, walk._d[flat_u]
+            low = np.minimum(low, np.where(seen, d[fs.base + walk.v], np.inf))
+        fin = ev == FINISH
+        if np.count_nonzero(fin):
+            low = np.minimum(low, np.where(fin, self._kid_low[flat_u], np.inf))
+            parent = walk._pi[flat_u]
+            at = fs.at(fin & (parent != walk.u), fs.base + parent)
+            self._kid_low[at] = np.minimum(self._kid_low[at], low)
+            self.finished_at.reshape(-1)[walk.u[fin] + fs.base[fin]] = self.film.t
+        disc = ev == DISCOVER
+        if np.count_nonzero(disc):
+            low = np.where(disc, d[flat_u], low)
+        self._low[flat_u] = low  # unchanged for the other events
+
+    def tree_edges(self):
+        """``(child, parent, d[parent])`` of the finished walk, ``[B, n]`` each, and the mask of
+        non-root vertices (whose parent edge is a tree edge)."""
+        walk = self.walk
+        parent = walk.pi
+        return parent, np.take_along_axis(walk.d, parent, 1), parent != walk.idx
+
+
+def _switch_on(before: np.ndarray, where: tuple, at_step: np.ndarray):
+    """A hint history ``[B, T, ...]`` (float32): ``before`` at every step, except the entries
+    ``where`` (index arrays ``(b, ...)``), which are 1 from step ``at_step`` on."""
+    def history(T):
+        out = np.empty((before.shape[0], T) + before.shape[1:], dtype=np.float32)
+        np.copyto(out, before[:, None])
+        runs = np.maximum(T - at_step, 0)  # how many steps each entry is on
+        entry = np.repeat(np.arange(at_step.size), runs)
+        steps = np.arange(entry.size) - np.repeat(np.cumsum(runs) - runs, runs) + at_step[entry]
+        b, *rest = (w[entry] for w in where)
+        out[(b, steps, *rest)] = 1
+        return out
+    return history
 
 
 @kernel("articulation_points")
 def articulation_points(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.articulation_points`: a timed walk reporting SEEN
-    neighbours; ``low`` and ``child_cnt`` per event, the cut test at each FINISH."""
+    neighbours; ``low`` and ``child_cnt`` per event.  The cut test of a vertex (a non-root with a
+    child whose ``low >= d[u]``, a root with two children or more) uses final values only, so it is
+    done after the walk; ``is_cut_h`` switches on at the vertex's FINISH step."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
-    rec = BatchRecorder("articulation_points", n, B)
-    rec.input(A=A, adj=_adjacency_mask(A))
-    walk = BatchDfsWalk(rec, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
+    film = Film("articulation_points", n, B, _walk_capacity(n))
+    walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
     fs = walk.fs
-    lp = _LowPoints(walk)
+    lp = _LowPoints(walk, film)
     child_cnt, cnt_flat = fs.new(0.0)
-    is_cut, cut_flat = fs.new(0.0)
-    first = True
-    for ev, active in walk.run():
-        changed = {}
-        if first:
-            changed.update(is_cut_h=is_cut, low=lp.low, child_cnt=child_cnt)
-            first = False
+    film.track(child_cnt=child_cnt)
+    for ev in walk.run():
         tree = ev == TREE
         if np.count_nonzero(tree):
             at = fs.at(tree, walk.flat_u)
             cnt_flat[at] = cnt_flat[at] + TICK
-            changed["child_cnt"] = child_cnt
-        finished = lp.update(ev, changed)
-        if finished is not None:
-            fin, kids, du = finished
-            flat_u = walk.flat_u
-            root = walk.s == walk.u
-            many = cnt_flat[flat_u] > TICK
-            high = (kids & (lp.low >= du[:, None])).any(1)
-            cut_flat[fs.at(fin & np.where(root, many, high), flat_u)] = 1
-            changed["is_cut_h"] = is_cut
-        walk.step(active, **changed)
-    rec.output(is_cut=is_cut)
-    return rec.finish()
+        lp.update(ev)
+        film.shoot(ev != DONE)
+    parent, d_parent, nonroot = lp.tree_edges()
+    high = np.zeros((B, n), dtype=bool)
+    b, c = np.nonzero(nonroot & (lp.low >= d_parent))
+    high[b, parent[b, c]] = True
+    is_cut = np.where(nonroot, high, child_cnt > TICK)
+    cuts = np.nonzero(is_cut)
+    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"is_cut": is_cut},
+                       {"is_cut_h": _switch_on(np.zeros((B, n)), cuts, lp.finished_at[cuts])})
 
 
 @kernel("bridges")
 def bridges(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.bridges`: the low-point walk of
-    ``articulation_points``; at each FINISH the tree edges to children with ``low > d[u]`` become
-    bridges (non-edges stay masked at -1)."""
+    ``articulation_points``; the tree edges ``(u, c)`` with ``low[c] > d[u]`` are the bridges, marked
+    (both ways) from u's FINISH step on; non-edges stay masked at -1."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
-    rec = BatchRecorder("bridges", n, B)
-    rec.input(A=A, adj=_adjacency_mask(A))
-    walk = BatchDfsWalk(rec, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
-    lp = _LowPoints(walk)
-    is_bridge = np.where((A == 0) & ~np.eye(n, dtype=bool), -1.0, 0.0)
-    first = True
-    for ev, active in walk.run():
-        changed = {}
-        if first:
-            changed.update(is_bridge_h=is_bridge, low=lp.low)
-            first = False
-        finished = lp.update(ev, changed)
-        if finished is not None:
-            fin, kids, du = finished
-            b, c = np.nonzero(kids & (lp.low > du[:, None]) & fin[:, None])
-            if b.size:
-                u = walk.u[b]
-                is_bridge[b, u, c] = is_bridge[b, c, u] = 1
-                changed["is_bridge_h"] = is_bridge
-        walk.step(active, **changed)
-    rec.output(is_bridge=is_bridge)
-    return rec.finish()
+    film = Film("bridges", n, B, _walk_capacity(n))
+    walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
+    lp = _LowPoints(walk, film)
+    for ev in walk.run():
+        lp.update(ev)
+        film.shoot(ev != DONE)
+    parent, d_parent, nonroot = lp.tree_edges()
+    b, c = np.nonzero(nonroot & (lp.low > d_parent))
+    u = parent[b, c]
+    before = np.where((A == 0) & ~np.eye(n, dtype=bool), -1.0, 0.0)
+    is_bridge = before.copy()
+    is_bridge[b, u, c] = is_bridge[b, c, u] = 1
+    both = (np.concatenate([b, b]), np.concatenate([u, c]), np.concatenate([c, u]))
+    found_at = np.tile(lp.finished_at[b, u], 2)
+    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"is_bridge": is_bridge},
+                       {"is_bridge_h": _switch_on(before, both, found_at)})
