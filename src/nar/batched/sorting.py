@@ -1,8 +1,12 @@
-"""Batched kernels of the sorting algorithms (see :mod:`nar.algorithms.sorting`).
+"""Batched kernels of the sorting algorithms (see :mod:`nar.algorithms.sorting`), and the
+machinery the searching and divide-and-conquer kernels share with them.
 
-Every kernel keeps, per sample, the array being permuted as ``key`` (float64 ``[B, n]``) and
-``pos`` (the original index of the element in each slot, ``[B, n]``), and derives ``pred_h`` from
-``pos`` exactly as :class:`nar.algorithms.sorting.ArrayOrder` keeps it.
+Every kernel keeps, per sample, the slot order ``pos`` (the original index of the element in each
+slot, ``[B, n]``) and its ``pred_h`` pointers, updated in place as
+:class:`nar.algorithms.sorting.ArrayOrder` updates them (:class:`SlotOrders`).  Samples advance
+one snapshot per loop iteration, every hint is written at every snapshot (the values the
+per-sample code carries over are exactly those it would write), and the trajectories are cut from
+the whole histories at the end (:func:`bulk_trajectories`).
 """
 from __future__ import annotations
 
@@ -75,7 +79,7 @@ class SlotOrders:
         return self._keys.take(self.elements(slot) + self.base)
 
     def swap(self, a: np.ndarray, b: np.ndarray) -> None:
-        """Exchange slots ``a[b]`` and ``b[b]`` of every sample (``a == b``: no change) and
+        """Exchange slots ``a[s]`` and ``b[s]`` of every sample ``s`` (``a == b``: no change) and
         re-derive the links into and out of both slots (an unchanged link is re-derived as is)."""
         pos, base = self._pos, self.base
         fa, fb = base + a, base + b
@@ -134,8 +138,7 @@ class Heaps(SlotOrders):
         super().__init__(A)
         B, n = A.shape
         self.size = np.full(B, n)
-        self.parent = np.tile(np.maximum(np.arange(n) - 1, 0) // 2, (B, 1))
-        self.parent[:, 0] = 0
+        self.parent = np.tile(np.maximum(np.arange(n) - 1, 0) // 2, (B, 1))  # the root: itself
         self._parent = self.parent.ravel()
 
     def swap(self, a: np.ndarray, b: np.ndarray) -> None:
