@@ -176,8 +176,13 @@ def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dic
         inputs = dict(inputs, pos=np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
     ins = [(k, expand(k, inputs[k])) for k in lay.inputs]
     outs = [(k, expand(k, outputs[k])) for k in lay.outputs]
-    hist = [(k, expand(k, np.swapaxes(hints[k], 0, 1))) for k in lay.hint_names]  # [B, T, ...]
     extras = extras if extras is not None else [{}] * B
+    if lengths.max() * B > 1.5 * lengths.sum():  # mostly padding: expand each sample's own part
+        hist = [(k, hints[k]) for k in lay.hint_names]
+        return [Trajectory(name, {k: v[b] for k, v in ins}, {k: expand(k, v[:t, b]) for k, v in hist},
+                           {k: v[b] for k, v in outs}, dict(extras[b]))
+                for b, t in enumerate(lengths.tolist())]
+    hist = [(k, expand(k, np.swapaxes(hints[k], 0, 1))) for k in lay.hint_names]  # [B, T, ...]
     return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b, :t] for k, v in hist},
                        {k: v[b] for k, v in outs}, dict(extras[b]))
             for b, t in enumerate(lengths.tolist())]
