@@ -66,6 +66,7 @@ class SlotOrders:
         B, n = A.shape
         self.n = n
         self.base = np.arange(B) * n
+        self.last = self.base + (n - 1)  # flat index of each sample's last slot
         self.pos = np.tile(np.arange(n), (B, 1))
         self.pred = pointers_of(self.pos)
         self._pos, self._pred, self._keys = self.pos.ravel(), self.pred.ravel(), A.ravel()
@@ -89,7 +90,7 @@ class SlotOrders:
     def flat_links(self, flat: np.ndarray):
         """For flat slot indices ``[K, B]`` (``base + n``: no slot), the flat indices of those
         slots and of their left neighbours (slot 0 its own), as :meth:`relink` takes them."""
-        flat = np.minimum(flat, self.base + (self.n - 1))  # slot n - 1 re-derived once more: harmless
+        flat = np.minimum(flat, self.last)  # slot n - 1 re-derived once more: harmless
         return flat, np.maximum(flat - 1, self.base)
 
     def relink(self, flat: np.ndarray, left: np.ndarray) -> None:
@@ -276,12 +277,11 @@ def heapsort(inputs: list[dict]):
     heap = Heaps(A)
     # c: BUILD's i, then the extraction slot; cur: the slot MAX-HEAPIFY works on
     c, cur = np.full(B, n - 1), np.full(B, n - 1)
-    extract, sorting, busy = (np.zeros(B, dtype=bool) for _ in range(3))
-    busy = ~busy
+    extract, sorting, busy = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool), np.ones(B, dtype=bool)
     lengths, t = np.zeros(B, dtype=np.int64), 1
     last = np.full((4, B), n - 1)
     preds, parents = PointerHistory(heap.pred, 8 * n), PointerHistory(heap.parent, 8 * n)
-    named, phases = [last], [np.zeros(B)]
+    named, modes = [last], [(extract, extract)]  # (sorting, extract) at every snapshot
     while busy.any():
         heapify = busy & ~extract
         # the largest of cur and its children in the heap (strict: ties keep the parent)
@@ -300,7 +300,7 @@ def heapsort(inputs: list[dict]):
         parents.append(heap.parent)
         named.append(heap.elements(np.array((np.where(extract, 0, c), np.where(extract, c, cur),
                                              largest, heap.size - 1))))
-        phases.append(np.where(sorting, np.where(extract, 1, 2), 0))
+        modes.append((sorting, extract))
         # what comes next
         ended = heapify & (largest == cur)  # this MAX-HEAPIFY call is over
         cur = np.where(heapify & ~ended, largest, np.where(extract, 0, cur))
@@ -315,10 +315,10 @@ def heapsort(inputs: list[dict]):
         lengths = np.where(finished, t, lengths)
         busy = busy & ~finished
     i, j, largest, heap_size = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
-    at_extraction = np.stack(phases) == 1
+    sorting, extract = np.array(modes).transpose(1, 0, 2)  # each [T, B]
     hints = dict(pred_h=preds.array(), parent=parents.array(), i=i, j=j,
-                 largest=np.where(at_extraction, 0, largest), heap_size=heap_size,
-                 phase=np.stack(phases).astype(np.int64))
+                 largest=np.where(extract, 0, largest), heap_size=heap_size,
+                 phase=np.where(sorting, np.where(extract, 1, 2), 0))
     return bulk_trajectories("heapsort", n, {"key": A}, hints, {"pred": heap.pred}, lengths)
 
 
