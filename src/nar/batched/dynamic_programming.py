@@ -1,22 +1,22 @@
 """Batched kernels of the dynamic-programming algorithms (see
 :mod:`nar.algorithms.dynamic_programming`).
 
-Tables are ``[B, ...]`` float64 arrays updated with the same elementwise operations, in the same
-order, as the per-sample code, so every value is bit-identical; each step fills one diagonal (or
-runs one relaxation round) for every sample at once.
+Each step fills one diagonal of the tables (or runs one relaxation round) for every sample at
+once.  Float tables are float64 and updated with the same elementwise operations, in the same
+order, as the per-sample code, so every value is bit-identical (LCS counts are small integers,
+exact in int16); diagonals are read and written through strided views.
 
-The hint tables are large (``T`` snapshots of ``n x n`` tables per sample) and copying them is
-most of the cost, so these kernels write the hint histories ``[B, T, ...]`` themselves, each
-snapshot once, and cut them into trajectories with :func:`assemble` instead of going through
-:class:`~nar.batched.recorder.BatchRecorder` (whose per-step copies and history growth double the
-memory traffic on tables this size).
+The hint tables are large (``T`` snapshots of ``n x n`` tables per sample) and writing them is
+most of the cost, so these kernels build the hint histories ``[B, T, ...]`` themselves, writing
+each snapshot once in its final dtype, and cut them into trajectories with :func:`assemble`,
+instead of pushing every table through :class:`~nar.batched.recorder.BatchRecorder` step by step
+(a converted copy per step plus the copy into its history).
 """
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..algorithms.dynamic_programming import _bst_diagonals
 from ..algorithms.greedy import chain_pointers
 from ..trace import Trajectory, _layout
 from . import kernel
@@ -91,15 +91,13 @@ class ChainTables:
             candidates += self.cost[size]  # (m[i,k] + m[k+1,j]) + p[i-1] p[k] p[j]
             split = candidates.argmin(axis=2)  # the first minimum: the smallest k
             new = np.take_along_axis(candidates, split[:, :, None], axis=2)[:, :, 0]
-            i = np.arange(1, m + 1)
-            pair = i * n + i + size
-            better = new < self.best.reshape(A, n * n)[:, pair]  # unknown: any finite candidate
-            updates.append((pair, better, new, i + split))
+            better = new < diagonal(inner, size)  # an unknown entry takes any finite candidate
+            updates.append((size, better, new, split))
             changed |= better.any(axis=1)
-        flat = [a.reshape(A, n * n) for a in (self.best, self.s, self.m, self.known)]
-        for pair, better, new, k in updates:
-            for table, value in zip(flat, (new, k, new, 1.0)):
-                table[:, pair] = np.where(better, value, table[:, pair])
+        for size, better, new, split in updates:
+            split += np.arange(1, n - size)  # k = i + offset
+            for table, value in ((self.best, new), (self.s, split), (self.m, new), (self.known, 1)):
+                np.copyto(diagonal(table[:, 1:, 1:], size), value, where=better)
         return changed
 
 
@@ -165,6 +163,13 @@ def subtree_masses(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.cumsum(rows, axis=2)[:, :, ::2]
 
 
+def diagonal(table: np.ndarray, size: int) -> np.ndarray:
+    """The writable view ``[B, M - size]`` of the entries ``table[:, i, i + size]``."""
+    B, M, _ = table.shape
+    sb, sr, sc = table.strides
+    return as_strided(table[:, :, size:], (B, M - size), (sb, sr + sc))
+
+
 def split_halves(table: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Views ``[B, M - size, size]`` of ``table`` ``[B, M, M]`` (any strides, no copy): for every
     interval ``(i, i + size)`` and split ``k = i + o``, its left part ``table[i, k]`` and its right
@@ -189,18 +194,16 @@ def optimal_bst(inputs: list[dict]):
     B, N = q.shape
     e, w = np.zeros((B, N, N)), np.zeros((B, N, N))
     root = np.zeros((B, N, N), dtype=np.int64)
-    ef, wf, rootf = (a.reshape(B, N * N) for a in (e, w, root))  # flat views
     mass = subtree_masses(p, q)
-    diag = np.arange(N) * (N + 1)
-    ef[:, diag] = wf[:, diag] = q
-    for size, (i, ij, _, _) in enumerate(_bst_diagonals(N), start=1):
-        wf[:, ij] = wij = mass[:, :N - size, size]
+    diagonal(e, 0)[...] = diagonal(w, 0)[...] = q
+    for size in range(1, N):
+        diagonal(w, size)[...] = wij = mass[:, :N - size, size]
         left, right = split_halves(e, size)
         cost = left + right
         cost += wij[:, :, None]  # (e[i, r] + e[r+1, j]) + w[i, j], as the per-sample sum
         best = cost.argmin(axis=2)  # the first minimum: the smallest root
-        ef[:, ij] = np.take_along_axis(cost, best[:, :, None], axis=2)[:, :, 0]
-        rootf[:, ij] = i + best
+        diagonal(e, size)[...] = np.take_along_axis(cost, best[:, :, None], axis=2)[:, :, 0]
+        np.add(best, np.arange(N - size), out=diagonal(root, size))  # r = i + offset
 
     size = np.arange(N)[None, :] - np.arange(N)[:, None]  # j - i
     known = ((size >= 0) & (size <= np.arange(N)[:, None, None])).reshape(N, N * N)  # [T, N*N]
