@@ -147,9 +147,10 @@ class Heaps(SlotOrders):
         their children: the element in slot ``0 < k < size`` points to the one in ``(k-1)//2``,
         every other to itself."""
         super().swap(a, b)
-        k = np.minimum(np.array((a, b, 2 * a + 1, 2 * a + 2, 2 * b + 1, 2 * b + 2)), self.n - 1)
+        ab = np.array((a, b))
+        k = np.minimum(np.concatenate((ab, 2 * ab + 1, 2 * ab + 2)), self.n - 1)
         inside = (k > 0) & (k < self.size)
-        self._parent[self.elements(k) + self.base] = self.elements(np.where(inside, (k - 1) // 2, k))
+        self._parent[self.elements(k) + self.base] = self.elements(np.where(inside, (k - 1) >> 1, k))
 
 
 def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dict,
@@ -286,7 +287,8 @@ def heapsort(inputs: list[dict]):
         heapify = busy & ~extract
         # the largest of cur and its children in the heap (strict: ties keep the parent)
         size = heap.size
-        left, right = 2 * cur + 1, 2 * cur + 2
+        left = 2 * cur + 1
+        right = left + 1
         k_cur, k_left, k_right = heap.key_in(np.minimum(np.array((cur, left, right)), n - 1))
         big = (left < size) & (k_left > k_cur)
         largest, k_big = np.where(big, left, cur), np.where(big, k_left, k_cur)
