@@ -213,6 +213,8 @@ class BatchDfsWalk:
         """Walk from every still-white root, in index order or in ``order`` (``[B, m]`` roots)."""
         ev = np.full(self.B, START)
         tgt = np.zeros(self.B, dtype=np.int64) if order is None else order[:, 0].copy()
+        if order is not None:  # flat indices: of the roots' colours, of each sample's first root
+            order = (order.reshape(-1), self.fs.base[:, None] + order, order.shape[1] * np.arange(self.B))
         while np.count_nonzero(ev != DONE):
             self._apply(ev, tgt)
             yield ev
@@ -244,8 +246,9 @@ class BatchDfsWalk:
             self._d[fs.at(disc, flat_u)] = self.time
             self._f[fs.at(fin, flat_u)] = self.time
 
-    def _next(self, ev: np.ndarray, tgt: np.ndarray, order):
-        """Every sample's next event and its target, after the snapshot of ``ev``."""
+    def _next(self, ev: np.ndarray, tgt: np.ndarray, order: tuple | None):
+        """Every sample's next event and its target, after the snapshot of ``ev`` (``order``: the
+        root order as prepared by :meth:`run`)."""
         fs, u = self.fs, self.u
         fin = ev == FINISH
         new_root = None
@@ -279,13 +282,13 @@ class BatchDfsWalk:
         np.copyto(nxt, DISCOVER, where=fresh)
         if new_root is not None:
             if order is None:
-                w = white
                 j = first = white.argmax(1)
+                found = white.reshape(-1)[fs.base + j]
             else:
-                w = np.take_along_axis(white, order, 1)
-                j = w.argmax(1)
-                first = order[np.arange(self.B), j]
-            found = w.reshape(-1)[w.shape[1] * np.arange(self.B) + j]
+                roots, at_roots, row = order
+                w = self._color[at_roots] == WHITE
+                j = row + w.argmax(1)
+                first, found = roots[j], w.reshape(-1)[j]
             np.copyto(nxt, DONE * ~found, where=new_root)  # START = 0
             k = np.where(new_root, first, k)
         np.copyto(nxt, DONE, where=ev == DONE)
@@ -469,15 +472,12 @@ class _LowPoints:
 
 def _switch_on(before: np.ndarray, where: tuple, at_step: np.ndarray):
     """A hint history ``[B, T, ...]`` (float32): ``before`` at every step, except the entries
-    ``where`` (index arrays ``(b, ...)``), which are 1 from step ``at_step`` on."""
+    ``where`` (index arrays ``(b, ...)``, 0 in ``before``), which are 1 from step ``at_step`` on."""
     def history(T):
         out = np.empty((before.shape[0], T) + before.shape[1:], dtype=np.float32)
         np.copyto(out, before[:, None])
-        runs = np.maximum(T - at_step, 0)  # how many steps each entry is on
-        entry = np.repeat(np.arange(at_step.size), runs)
-        steps = np.arange(entry.size) - np.repeat(np.cumsum(runs) - runs, runs) + at_step[entry]
-        b, *rest = (w[entry] for w in where)
-        out[(b, steps, *rest)] = 1
+        b, *rest = where
+        out[(b, slice(None), *rest)] = np.arange(T) >= at_step[:, None]  # [entries, T]
         return out
     return history
 
