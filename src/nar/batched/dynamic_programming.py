@@ -267,8 +267,8 @@ def lcs_length(inputs: list[dict]):
     b[:, 1:, 0] = np.where(match[:, 1:, 0], _UP_LEFT, _UP)
     b[:, 0, :] = np.where(match[:, 0, :], _UP_LEFT, np.where(c[:, 0, :] == 1, _LEFT, _UP))
 
-    # Every round but the last changes some cell that no later round changes (cell (i, j) is
-    # final after round i + j - 1), so a sample pushes at most nx + ny - 2 <= n snapshots.
+    # Cell (i, j) is final after round i + j - 1 (its inputs have smaller i + j), so no round
+    # after nx + ny - 3 changes c: a sample pushes at most nx + ny - 2 <= n snapshots.
     c_hist = np.empty((B, n, nx, ny), dtype=c.dtype)
     b_hist = np.zeros((B, n, nx, ny), dtype=np.int8)  # valid class ids past a sample's T too
     c_hist[:, 0], b_hist[:, 0] = c, b
