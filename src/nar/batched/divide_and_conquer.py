@@ -5,7 +5,7 @@ import numpy as np
 
 from ..algorithms.sorting import identity_pointers
 from . import kernel
-from .sorting import bulk_trajectories
+from .sorting import bulk_trajectories, stack_keys
 
 
 @kernel("find_maximum_subarray_kadane")
@@ -13,7 +13,7 @@ def find_maximum_subarray_kadane(inputs: list[dict]):
     """Mirrors ``find_maximum_subarray_kadane``: the running sum extends while ``sum + A[j] >=
     A[j]`` (else restarts at ``i = j``) and the best is replaced only by a strictly larger sum;
     one snapshot per element (T = n) for every sample, float64 arithmetic as the scalar scan."""
-    A = np.stack([np.asarray(x["A"], dtype=np.float64) for x in inputs])  # [B, n]
+    A = stack_keys(inputs)  # [B, n]
     B, n = A.shape
     zero = np.zeros(B, dtype=np.int64)
     i, best_low, best_high = zero, zero, zero
