@@ -1,4 +1,5 @@
-"""Batched kernels of the divide-and-conquer algorithms (see :mod:`nar.algorithms.divide_and_conquer`)."""
+"""Batched kernels of the divide-and-conquer algorithms
+(see :mod:`nar.algorithms.divide_and_conquer`)."""
 from __future__ import annotations
 
 import numpy as np

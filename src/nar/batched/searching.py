@@ -61,8 +61,9 @@ def quickselect(inputs: list[dict]):
     """Mirrors ``quickselect``: Lomuto partitions of ``[p, r]`` narrowing onto rank ``n // 2``,
     one snapshot per comparison and one per pivot move; every sample advances one snapshot per
     iteration until its pivot lands on the rank.  The hints the per-sample code leaves out of a
-    snapshot still hold exactly the values they would be given, so every hint is recorded at every
-    snapshot (the elements in the named slots; ``i_rank`` relative to ``p`` only at a pivot move)."""
+    snapshot still hold exactly the values they would be given, so every hint is recorded at
+    every snapshot (the elements in the named slots; ``i_rank`` relative to ``p`` only at a pivot
+    move)."""
     A = stack_keys(inputs)
     B, n = A.shape
     part = Partitions(A)

@@ -24,7 +24,8 @@ def stack_keys(inputs: list[dict], arg: str = "A") -> np.ndarray:
 
 class PointerHistory:
     """Snapshots of a pointer array ``[B, n]``, kept time first in a small dtype (widened once at
-    the end: copying int64 snapshots costs more than the algorithm) in a buffer grown by doubling."""
+    the end: copying int64 snapshots costs more than the algorithm), in a buffer grown by
+    doubling."""
 
     def __init__(self, first: np.ndarray, capacity: int = 64):
         """A history whose first snapshot is ``first``."""
@@ -150,7 +151,8 @@ class Heaps(SlotOrders):
         ab = np.array((a, b))
         k = np.minimum(np.concatenate((ab, 2 * ab + 1, 2 * ab + 2)), self.n - 1)
         inside = (k > 0) & (k < self.size)
-        self._parent[self.elements(k) + self.base] = self.elements(np.where(inside, (k - 1) >> 1, k))
+        up = self.elements(np.where(inside, (k - 1) >> 1, k))
+        self._parent[self.elements(k) + self.base] = up
 
 
 def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dict,
@@ -181,7 +183,8 @@ def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dic
     extras = extras if extras is not None else [{}] * B
     if lengths.max() * B > 1.5 * lengths.sum():  # mostly padding: expand each sample's own part
         hist = [(k, hints[k]) for k in lay.hint_names]
-        return [Trajectory(name, {k: v[b] for k, v in ins}, {k: expand(k, v[:t, b]) for k, v in hist},
+        return [Trajectory(name, {k: v[b] for k, v in ins},
+                           {k: expand(k, v[:t, b]) for k, v in hist},
                            {k: v[b] for k, v in outs}, dict(extras[b]))
                 for b, t in enumerate(lengths.tolist())]
     hist = [(k, expand(k, np.swapaxes(hints[k], 0, 1))) for k in lay.hint_names]  # [B, T, ...]
@@ -259,7 +262,8 @@ def quicksort(inputs: list[dict]):
         done = final & ~go
         lengths = np.where(done, t, lengths)
         busy = busy & ~done
-        part.start(final, np.where(go, stack_p[rows, depth], 0), np.where(go, stack_r[rows, depth], -1))
+        part.start(final, np.where(go, stack_p[rows, depth], 0),
+                   np.where(go, stack_r[rows, depth], -1))
     p, r, i, j = np.stack(named, axis=0).transpose(1, 0, 2)  # each [T, B]
     hints = dict(pred_h=preds.array(), p=p, r=r, i=i, j=j)
     return bulk_trajectories("quicksort", n, {"key": A}, hints, {"pred": part.pred}, lengths)
@@ -278,7 +282,8 @@ def heapsort(inputs: list[dict]):
     heap = Heaps(A)
     # c: BUILD's i, then the extraction slot; cur: the slot MAX-HEAPIFY works on
     c, cur = np.full(B, n - 1), np.full(B, n - 1)
-    extract, sorting, busy = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool), np.ones(B, dtype=bool)
+    extract, sorting = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
+    busy = np.ones(B, dtype=bool)
     lengths, t = np.zeros(B, dtype=np.int64), 1
     last = np.full((4, B), n - 1)
     preds, parents = PointerHistory(heap.pred, 8 * n), PointerHistory(heap.parent, 8 * n)
@@ -335,7 +340,8 @@ def bubble_sort(inputs: list[dict]):
     order = SlotOrders(A)
     key, pos = A.copy(), order.pos
     links = [order.flat_links(order.base + np.array([[j - 1], [j], [j + 1]])) for j in range(n)]
-    preds, named = PointerHistory(order.pred, 1 + n * (n - 1) // 2), [np.zeros((B, 2), dtype=np.int64)]
+    preds = PointerHistory(order.pred, 1 + n * (n - 1) // 2)
+    named = [np.zeros((B, 2), dtype=np.int64)]
     for i in range(n - 1):
         for j in range(n - 1, i, -1):
             swap = (key[:, j] < key[:, j - 1])[:, None]
