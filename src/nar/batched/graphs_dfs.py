@@ -42,16 +42,16 @@ class _Pool:
         self.budget, self.free = budget, {}
 
     def take(self, shape: tuple, dtype) -> np.ndarray:
-        spare = self.free.pop((shape, np.dtype(dtype)), None)
-        if spare is not None:
-            self.budget += spare.nbytes
-            return spare
+        spare = self.free.get((shape, np.dtype(dtype)))
+        if spare:
+            a = spare.pop()
+            self.budget += a.nbytes
+            return a
         return np.empty(shape, dtype=dtype)
 
     def give(self, a: np.ndarray) -> None:
-        key = (a.shape, a.dtype)
-        if key not in self.free and a.nbytes <= self.budget:
-            self.free[key] = a
+        if a.nbytes <= self.budget:
+            self.free.setdefault((a.shape, a.dtype), []).append(a)
             self.budget -= a.nbytes
 
 
@@ -101,9 +101,13 @@ class Film:
         self.t = t + 1
         self.lengths += 1 if active is None else active
 
-    def _hint(self, key: str, T: int) -> np.ndarray:
-        """Hint ``key`` as ``[B, T, ...]`` from its buffer."""
+    GROUPS = 4  # samples of different lengths are cut into this many groups of similar length
+
+    def _hint(self, key: str, T: int, rows) -> np.ndarray:
+        """Hint ``key`` as ``[len(rows), T, ...]`` from its buffer (``rows``: None for all)."""
         h = np.swapaxes(self.buf[key][:T], 0, 1)
+        if rows is not None:
+            h = h[rows]  # a fresh [rows, T, ...] array
         kind = self.lay.kind[key]
         if kind == "idx":
             return one_hot(h, self.n)
@@ -118,22 +122,36 @@ class Film:
         return np.asarray(value, dtype=self.lay.dtype[key])
 
     def finish(self, inputs: dict, outputs: dict, built: dict | None = None) -> list[Trajectory]:
-        """Per-sample trajectories (``built``: hint name -> function of ``T`` giving ``[B, T, ...]``)."""
-        lay, n, B = self.lay, self.n, self.B
-        T = int(self.lengths.max())
+        """Per-sample trajectories.  ``built``: hint name -> function of ``(T, rows)`` giving the
+        ``[len(rows), T, ...]`` history of the samples ``rows`` (an index array, or None for all).
+
+        When lengths differ, the samples are cut into groups of similar length, each materialised
+        only up to its own longest trajectory."""
+        lay, n, B, name = self.lay, self.n, self.B, self.name
         built = built or {}
-        hs = [(k, built[k](T) if k in built else self._hint(k, T)) for k in lay.hint_names]
-        for h in self.buf.values():
-            _POOL.give(h)
-        self.buf, self.live = {}, {}
+        lengths = self.lengths
+        if lengths.min() == lengths.max():
+            groups = [None]
+        else:
+            groups = np.array_split(np.argsort(lengths, kind="stable"), min(self.GROUPS, B))
         inputs = dict(inputs)
         inputs.setdefault("pos", np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
         ins = [(k, self._final(k, inputs[k])) for k in lay.inputs]
         outs = [(k, self._final(k, outputs[k])) for k in lay.outputs]
-        name = self.name
-        return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b, :t] for k, v in hs},
-                           {k: v[b] for k, v in outs}, {})
-                for b, t in enumerate(self.lengths.tolist())]
+        out = [None] * B
+        for rows in groups:
+            T = int(lengths.max() if rows is None else lengths[rows].max())
+            hs = [(k, built[k](T, rows) if k in built else self._hint(k, T, rows))
+                  for k in lay.hint_names]
+            samples = range(B) if rows is None else rows.tolist()
+            for j, b in enumerate(samples):
+                t = int(lengths[b])
+                out[b] = Trajectory(name, {k: v[b] for k, v in ins}, {k: v[j, :t] for k, v in hs},
+                                    {k: v[b] for k, v in outs}, {})
+        for h in self.buf.values():
+            _POOL.give(h)
+        self.buf, self.live = {}, {}
+        return out
 
 
 def _adjacency(inputs: list[dict]) -> np.ndarray:
@@ -423,7 +441,7 @@ def strongly_connected_components(inputs: list[dict]):
         film.shoot(ev != DONE)
     A_t = _adjacency_mask(A.transpose(0, 2, 1))
     return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"scc_id": scc_id},
-                       {"A_t": lambda T: np.repeat(A_t[:, None], T, axis=1)})
+                       {"A_t": lambda T, rows: np.repeat((A_t if rows is None else A_t[rows])[:, None], T, axis=1)})
 
 
 class _LowPoints:
@@ -471,13 +489,20 @@ class _LowPoints:
 
 
 def _switch_on(before: np.ndarray, where: tuple, at_step: np.ndarray):
-    """A hint history ``[B, T, ...]`` (float32): ``before`` at every step, except the entries
-    ``where`` (index arrays ``(b, ...)``, 0 in ``before``), which are 1 from step ``at_step`` on."""
-    def history(T):
-        out = np.empty((before.shape[0], T) + before.shape[1:], dtype=np.float32)
-        np.copyto(out, before[:, None])
+    """A hint history (float32, a ``built`` function of :meth:`Film.finish`): ``before`` at every
+    step, except the entries ``where`` (index arrays ``(b, ...)``, 0 in ``before``), which are 1
+    from step ``at_step`` on."""
+    def history(T, rows):
+        if rows is None:
+            rows = np.arange(before.shape[0])
+        out = np.empty((rows.size, T) + before.shape[1:], dtype=np.float32)
+        np.copyto(out, before[rows][:, None])
+        position = np.full(before.shape[0], -1)
+        position[rows] = np.arange(rows.size)
         b, *rest = where
-        out[(b, slice(None), *rest)] = np.arange(T) >= at_step[:, None]  # [entries, T]
+        mine = position[b] >= 0
+        at = (position[b[mine]], slice(None), *(r[mine] for r in rest))
+        out[at] = np.arange(T) >= at_step[mine][:, None]  # [entries, T]
         return out
     return history
 
