@@ -18,31 +18,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..algorithms.greedy import chain_pointers
-from ..trace import Trajectory, _layout
 from . import kernel
+from .recorder import assemble
 from .greedy import per_sample, stack, uniform
-
-
-def assemble(name: str, inputs: dict, hints: dict, outputs: dict, lengths=None) -> list[Trajectory]:
-    """Per-sample trajectories from whole-batch arrays in their final form (one-hot expanded):
-    ``inputs`` / ``outputs`` ``[B, ...]``, ``hints`` ``[B, T, ...]``; sample ``b`` keeps the first
-    ``lengths[b]`` snapshots (all ``T`` by default).  ``pos`` defaults to ``i / n``."""
-    lay = _layout(name)
-    B = next(iter(hints.values())).shape[0]
-    if "pos" not in inputs:
-        n = next(iter(inputs.values())).shape[1]
-        inputs = dict(inputs, pos=np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
-    parts = []
-    for names, values in ((lay.inputs, inputs), (lay.hint_names, hints), (lay.outputs, outputs)):
-        if set(names) != set(values):
-            raise RuntimeError(f"{name}: probes {sorted(values)} given, the spec has {sorted(names)}")
-        parts.append([(k, np.asarray(values[k], dtype=lay.dtype[k])) for k in names])
-    ins, hs, outs = parts
-    if lengths is None:
-        return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b] for k, v in hs},
-                           {k: v[b] for k, v in outs}, {}) for b in range(B)]
-    return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b, :t] for k, v in hs},
-                       {k: v[b] for k, v in outs}, {}) for b, t in enumerate(lengths.tolist())]
 
 
 def tile(value: np.ndarray, B: int) -> np.ndarray:

@@ -144,21 +144,35 @@ class BatchRecorder:
         """Per-sample trajectories; ``extras[b]`` becomes sample ``b``'s ``Trajectory.extras``."""
         if not self._pushes:
             raise RuntimeError(f"{self.name}: no hint step was recorded")
-        lay, n, B = self._lay, self.n, self.batch
-        if "pos" not in self._inputs:
-            self._inputs["pos"] = np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1))
-        missing = [k for k in lay.inputs if k not in self._inputs] + \
-                  [k for k in lay.outputs if k not in self._outputs]
-        if missing:
-            raise RuntimeError(f"{self.name}: probes never recorded: {missing}")
         T = int(self.lengths.max())
-        lengths = None if self._lockstep else self.lengths.tolist()
-        hints = {k: per_sample(self._expand(k, self._history(k, T)), lengths) for k in lay.hint_names}
-        return trajectories(self.name, {k: per_sample(self._inputs[k]) for k in lay.inputs}, hints,
-                            {k: per_sample(self._outputs[k]) for k in lay.outputs}, extras, B)
+        hints = {k: self._expand(k, self._history(k, T)) for k in self._lay.hint_names}  # [B, T, ...]
+        return assemble(self.name, self._inputs, hints, self._outputs,
+                        None if self._lockstep else self.lengths, extras)
 
 
-def per_sample(values: np.ndarray, lengths: list[int] | None = None) -> list[np.ndarray]:
+def assemble(name: str, inputs: dict[str, np.ndarray], hints: dict[str, np.ndarray],
+             outputs: dict[str, np.ndarray], lengths=None, extras: list[dict] | None = None
+             ) -> list[Trajectory]:
+    """Per-sample trajectories from whole-batch arrays in Trajectory form (one-hot expanded):
+    ``inputs`` / ``outputs`` ``[B, ...]``, ``hints`` ``[B, T, ...]``; sample ``b`` keeps its first
+    ``lengths[b]`` snapshots (all ``T`` when None).  ``pos`` defaults to ``i / n``.  Arrays are
+    cut into views, not copied."""
+    lay = _layout(name)
+    B = next(iter(hints.values())).shape[0]
+    if "pos" not in inputs:
+        n = next(v for k, v in hints.items() if lay.loc_ndim[k]).shape[2]
+        inputs = dict(inputs, pos=np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
+    parts = []
+    for names, values, timed in ((lay.inputs, inputs, False), (lay.hint_names, hints, True),
+                                 (lay.outputs, outputs, False)):
+        if set(names) != set(values):
+            raise RuntimeError(f"{name}: probes {sorted(values)} given, the spec has {sorted(names)}")
+        cut = lengths.tolist() if timed and lengths is not None else None
+        parts.append({k: split_samples(np.asarray(values[k], dtype=lay.dtype[k]), cut) for k in names})
+    return trajectories(name, *parts, extras, B)
+
+
+def split_samples(values: np.ndarray, lengths: list[int] | None = None) -> list[np.ndarray]:
     """Views ``values[b]`` (``values[b, :lengths[b]]`` with ``lengths``) for every sample ``b``."""
     if values.ndim == 1:  # graph-level: 0-d views, as the Tracer stores them
         return [values[b, ...] for b in range(values.shape[0])]
