@@ -172,6 +172,34 @@ def assemble(name: str, inputs: dict[str, np.ndarray], hints: dict[str, np.ndarr
     return trajectories(name, *parts, extras, B)
 
 
+def assemble_stored(name: str, n: int, inputs: dict[str, np.ndarray], hints: dict[str, np.ndarray],
+                    outputs: dict[str, np.ndarray], lengths: np.ndarray,
+                    extras: list[dict] | None = None) -> list[Trajectory]:
+    """:func:`assemble` for kernels that compute whole hint histories in bulk, in the recorder's
+    stored form (``mask_one`` as node indices, ``categorical`` as class ids), hints time first
+    ``[T, B, ...]``; sample ``b`` keeps its first ``lengths[b]`` snapshots."""
+    lay = _layout(name)
+
+    def expand(k, v):
+        if lay.kind[k] == "idx":
+            return one_hot(v, n)
+        if lay.kind[k] == "cat" and np.asarray(v).dtype.kind in "iu":
+            return one_hot(v, CATEGORIES[(name, k)])
+        return np.asarray(v, dtype=lay.dtype[k])
+
+    ins = {k: expand(k, v) for k, v in inputs.items()}
+    outs = {k: expand(k, v) for k, v in outputs.items()}
+    B = lengths.shape[0]
+    if lengths.max() * B > 1.5 * lengths.sum():  # mostly padding: expand each sample's own part
+        return [assemble(name, {k: v[b:b + 1] for k, v in ins.items()},
+                         {k: expand(k, v[:t, b:b + 1]).swapaxes(0, 1) for k, v in hints.items()},
+                         {k: v[b:b + 1] for k, v in outs.items()},
+                         extras=None if extras is None else [extras[b]])[0]
+                for b, t in enumerate(lengths.tolist())]
+    full = {k: np.ascontiguousarray(np.swapaxes(expand(k, v), 0, 1)) for k, v in hints.items()}
+    return assemble(name, ins, full, outs, lengths, extras)
+
+
 def split_samples(values: np.ndarray, lengths: list[int] | None = None) -> list[np.ndarray]:
     """Views ``values[b]`` (``values[b, :lengths[b]]`` with ``lengths``) for every sample ``b``."""
     if values.ndim == 1:  # graph-level: 0-d views, as the Tracer stores them

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trace import CATEGORIES, Trajectory, _layout
-from ..types import one_hot
+from ..trace import Trajectory
 from . import kernel
+from .recorder import assemble_stored
 
 
 def stack_keys(inputs: list[dict], arg: str = "A") -> np.ndarray:
@@ -157,40 +157,10 @@ class Heaps(SlotOrders):
 
 def bulk_trajectories(name: str, n: int, inputs: dict, hints: dict, outputs: dict,
                       lengths: np.ndarray, extras: list[dict] | None = None) -> list[Trajectory]:
-    """Trajectories from whole hint histories computed in bulk: what ``BatchRecorder.finish``
-    returns had every snapshot been stepped.  A local stand-in for the recorder in kernels whose
-    samples advance one snapshot per loop iteration until each stops: the recorder's per-step
-    bookkeeping would cost more than the algorithm itself.
-
-    ``hints[k]``: ``[T, B, ...]``, time first, every hint at every snapshot, in the recorder's
-    stored form (``mask_one`` as node indices, ``categorical`` as class ids); sample ``b`` keeps
-    its first ``lengths[b]`` snapshots.  ``inputs``/``outputs``: ``[B, ...]`` in the same form.
-    """
-    lay = _layout(name)
-    B = lengths.shape[0]
-
-    def expand(k, v):
-        if lay.kind[k] == "idx":
-            return one_hot(v, n)
-        if lay.kind[k] == "cat":
-            return one_hot(v, CATEGORIES[(name, k)])
-        return np.ascontiguousarray(v, dtype=lay.dtype[k])
-
-    if "pos" not in inputs:
-        inputs = dict(inputs, pos=np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
-    ins = [(k, expand(k, inputs[k])) for k in lay.inputs]
-    outs = [(k, expand(k, outputs[k])) for k in lay.outputs]
-    extras = extras if extras is not None else [{}] * B
-    if lengths.max() * B > 1.5 * lengths.sum():  # mostly padding: expand each sample's own part
-        hist = [(k, hints[k]) for k in lay.hint_names]
-        return [Trajectory(name, {k: v[b] for k, v in ins},
-                           {k: expand(k, v[:t, b]) for k, v in hist},
-                           {k: v[b] for k, v in outs}, dict(extras[b]))
-                for b, t in enumerate(lengths.tolist())]
-    hist = [(k, expand(k, np.swapaxes(hints[k], 0, 1))) for k in lay.hint_names]  # [B, T, ...]
-    return [Trajectory(name, {k: v[b] for k, v in ins}, {k: v[b, :t] for k, v in hist},
-                       {k: v[b] for k, v in outs}, dict(extras[b]))
-            for b, t in enumerate(lengths.tolist())]
+    """Trajectories from whole hint histories computed in bulk (``hints[k]`` ``[T, B, ...]``, every
+    hint at every snapshot, stored form): the recorder's per-step bookkeeping would cost more
+    than these algorithms' own steps.  See :func:`nar.batched.recorder.assemble_stored`."""
+    return assemble_stored(name, n, inputs, hints, outputs, lengths, extras)
 
 
 @kernel("insertion_sort")
