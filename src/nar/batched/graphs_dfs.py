@@ -200,6 +200,7 @@ class BatchDfsWalk:
         self.B, self.n = B, n
         self.edge = edge.reshape(B * n, n)  # row base[b] + u: u's out-neighbours in sample b
         self.timed, self._seen = timed, report_seen
+        self._second_pass = False
         self.fs = fs = FlatState(B, n)
         self.idx = np.arange(n)
         self.color, self._color = fs.new(WHITE, np.int64)
@@ -226,6 +227,7 @@ class BatchDfsWalk:
         """Whiten every vertex and empty the stacks (Kosaraju's second pass); ``d``, ``f``, ``time`` stay."""
         self.color[...] = WHITE
         self.s_prev[...] = self.idx
+        self._second_pass = True
 
     def run(self, order: np.ndarray | None = None):
         """Walk from every still-white root, in index order or in ``order`` (``[B, m]`` roots)."""
@@ -281,9 +283,13 @@ class BatchDfsWalk:
         np.copyto(u, self.s_last)
         flat_u = self.flat_u = fs.base + u
         white = self.color == WHITE
-        fresh = self._color[flat_u] == WHITE
-        if self.timed:
-            fresh |= self._d[flat_u] == 0
+        # to discover: white, or in a timed walk never stamped (in a first pass white implies that)
+        if not self.timed:
+            fresh = self._color[flat_u] == WHITE
+        else:
+            fresh = self._d[flat_u] == 0
+            if self._second_pass:
+                fresh |= self._color[flat_u] == WHITE
         ok = self.edge.take(flat_u, axis=0)
         if self._seen:
             ok &= white | self._other.take(self._s_prev[flat_u], axis=0)
