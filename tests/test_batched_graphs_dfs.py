@@ -90,3 +90,9 @@ def test_buffers_reused_across_sizes_and_algorithms():
     for name in ("dfs", "articulation_points", "dfs", "bridges", "articulation_points"):
         for n in (7, 5, 7):
             check(name, graphs(name, rng, n, (0.2, 0.5), 10))
+
+
+@pytest.mark.parametrize("name", DIRECTED + UNDIRECTED)
+def test_mixed_sizes_go_per_sample(name):
+    rng = np.random.default_rng(4)
+    check(name, graphs(name, rng, 5, (0.3,), 3) + graphs(name, rng, 8, (0.3,), 3))

@@ -21,9 +21,12 @@ transposed at the end.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..algorithms.graphs_dfs import BLACK, GREY, TICK, WHITE
+from ..algorithms.registry import get_algorithm
 from ..trace import CATEGORIES, Trajectory, _layout
 from ..types import one_hot
 from . import kernel
@@ -156,6 +159,20 @@ class Film:
 
 def _adjacency(inputs: list[dict]) -> np.ndarray:
     return np.stack([np.asarray(x["A"], dtype=np.float64) for x in inputs])  # [B, n, n]
+
+
+def _walk_kernel(name: str):
+    """Register the decorated function as ``name``'s kernel; a chunk of graphs of different sizes
+    goes to the per-sample function instead."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def run(inputs: list[dict]):
+            if len({np.shape(x["A"]) for x in inputs}) > 1:
+                algo = get_algorithm(name).fn
+                return [algo(**x) for x in inputs]
+            return fn(inputs)
+        return kernel(name)(run)
+    return deco
 
 
 def _adjacency_mask(A: np.ndarray) -> np.ndarray:
@@ -326,7 +343,7 @@ def _walk_capacity(n: int) -> int:
 
 
 # ----------------------------------------------------------------------------- kernels
-@kernel("dfs")
+@_walk_kernel("dfs")
 def dfs(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.dfs`: one timed walk over all roots (T = 3n)."""
     A = _adjacency(inputs)
@@ -356,7 +373,7 @@ class _TopoList:
             np.copyto(self.head, walk.u, where=fin)
 
 
-@kernel("topological_sort")
+@_walk_kernel("topological_sort")
 def topological_sort(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.topological_sort`: an untimed walk over all roots
     that puts each finished vertex at the front of the ``topo`` list."""
@@ -372,7 +389,7 @@ def topological_sort(inputs: list[dict]):
     return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"topo": tl.topo, "topo_head": tl.head})
 
 
-@kernel("dag_shortest_paths")
+@_walk_kernel("dag_shortest_paths")
 def dag_shortest_paths(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.dag_shortest_paths`: the topological-sort walk from
     ``s`` (phase 0), then each sample, as soon as its walk is over, relaxes the out-edges of its
@@ -422,7 +439,7 @@ def dag_shortest_paths(inputs: list[dict]):
     return film.finish({"s": s, "A": A, "adj": _adjacency_mask(A)}, {"pi": pi})
 
 
-@kernel("strongly_connected_components")
+@_walk_kernel("strongly_connected_components")
 def strongly_connected_components(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.strongly_connected_components` (Kosaraju): a timed
     walk of ``A`` (phase 0, 3n steps for every sample), then of its transpose with roots by
@@ -513,7 +530,7 @@ def _switch_on(before: np.ndarray, where: tuple, at_step: np.ndarray):
     return history
 
 
-@kernel("articulation_points")
+@_walk_kernel("articulation_points")
 def articulation_points(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.articulation_points`: a timed walk reporting SEEN
     neighbours; ``low`` and ``child_cnt`` per event.  The cut test of a vertex (a non-root with a
@@ -544,7 +561,7 @@ def articulation_points(inputs: list[dict]):
                        {"is_cut_h": _switch_on(np.zeros((B, n)), cuts, lp.finished_at[cuts])})
 
 
-@kernel("bridges")
+@_walk_kernel("bridges")
 def bridges(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.bridges`: the low-point walk of
     ``articulation_points``; the tree edges ``(u, c)`` with ``low[c] > d[u]`` are the bridges, marked
