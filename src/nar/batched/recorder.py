@@ -158,9 +158,9 @@ def assemble(name: str, inputs: dict[str, np.ndarray], hints: dict[str, np.ndarr
     ``lengths[b]`` snapshots (all ``T`` when None).  ``pos`` defaults to ``i / n``.  Arrays are
     cut into views, not copied."""
     lay = _layout(name)
-    B = next(iter(hints.values())).shape[0]
+    B = len(next(iter(hints.values())))
     if "pos" not in inputs:
-        n = next(v for k, v in hints.items() if lay.loc_ndim[k]).shape[2]
+        n = next(v for k, v in inputs.items() if lay.loc_ndim[k]).shape[1]
         inputs = dict(inputs, pos=np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
     parts = []
     for names, values, timed in ((lay.inputs, inputs, False), (lay.hint_names, hints, True),
@@ -168,7 +168,8 @@ def assemble(name: str, inputs: dict[str, np.ndarray], hints: dict[str, np.ndarr
         if set(names) != set(values):
             raise RuntimeError(f"{name}: probes {sorted(values)} given, the spec has {sorted(names)}")
         cut = lengths.tolist() if timed and lengths is not None else None
-        parts.append({k: split_samples(np.asarray(values[k], dtype=lay.dtype[k]), cut) for k in names})
+        parts.append({k: values[k] if isinstance(values[k], list)  # already one array per sample
+                      else split_samples(np.asarray(values[k], dtype=lay.dtype[k]), cut) for k in names})
     return trajectories(name, *parts, extras, B)
 
 
@@ -191,11 +192,9 @@ def assemble_stored(name: str, n: int, inputs: dict[str, np.ndarray], hints: dic
     outs = {k: expand(k, v) for k, v in outputs.items()}
     B = lengths.shape[0]
     if lengths.max() * B > 1.5 * lengths.sum():  # mostly padding: expand each sample's own part
-        return [assemble(name, {k: v[b:b + 1] for k, v in ins.items()},
-                         {k: expand(k, v[:t, b:b + 1]).swapaxes(0, 1) for k, v in hints.items()},
-                         {k: v[b:b + 1] for k, v in outs.items()},
-                         extras=None if extras is None else [extras[b]])[0]
-                for b, t in enumerate(lengths.tolist())]
+        cut = list(enumerate(lengths.tolist()))
+        return assemble(name, ins, {k: [expand(k, v[:t, b]) for b, t in cut] for k, v in hints.items()},
+                        outs, None, extras)
     full = {k: np.ascontiguousarray(np.swapaxes(expand(k, v), 0, 1)) for k, v in hints.items()}
     return assemble(name, ins, full, outs, lengths, extras)
 
