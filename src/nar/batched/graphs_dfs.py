@@ -85,7 +85,9 @@ class Film:
         """Register hint state arrays (updated in place from now on)."""
         for k, a in arrays.items():
             kind = self.lay.kind[k]
-            dtype = np.int8 if kind == "cat" else np.int64 if kind == "idx" else self.lay.dtype[k]
+            dtype = {"cat": np.int8, "idx": np.int64}.get(kind, self.lay.dtype[k])
+            if dtype == np.int64 and kind == "arr":
+                dtype = np.int32  # pointers (< n): half the scratch memory, widened at the end
             self.live[k] = a
             self.buf[k] = _POOL.take((self.cap,) + a.shape, dtype)
 
@@ -116,7 +118,7 @@ class Film:
             return one_hot(h, self.n)
         if kind == "cat":
             return one_hot(h, CATEGORIES[(self.name, key)])
-        return np.ascontiguousarray(h)
+        return np.asarray(h, dtype=self.lay.dtype[key], order="C")
 
     def _final(self, key: str, value) -> np.ndarray:
         """A ``[B, ...]`` input or output in the Trajectory convention."""
@@ -336,10 +338,11 @@ class BatchDfsWalk:
         return nxt, k
 
 
-def _walk_capacity(n: int) -> int:
-    """One buffer size for every walk of n nodes (T <= 3n for most, ~5n for the longest), so
-    that the algorithms share pooled buffers."""
-    return 6 * n + 8
+def _walk_capacity(n: int, seen: bool = False) -> int:
+    """Snapshot buffer size for a walk of n nodes: T <= 6n for all but the walks that report SEEN
+    events (T = 3n + their number, ~6.5n at most for the default samplers; more buffer is added when
+    needed)."""
+    return 8 * n + 16 if seen else 6 * n
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -463,8 +466,11 @@ def strongly_connected_components(inputs: list[dict]):
         scc_flat[fs.at(expand, walk.flat_u)] = walk.s
         film.shoot(ev != DONE)
     A_t = _adjacency_mask(A.transpose(0, 2, 1))
-    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"scc_id": scc_id},
-                       {"A_t": lambda T, rows: np.repeat((A_t if rows is None else A_t[rows])[:, None], T, axis=1)})
+
+    def constant_A_t(T, rows):
+        return np.repeat((A_t if rows is None else A_t[rows])[:, None], T, axis=1)
+
+    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"scc_id": scc_id}, {"A_t": constant_A_t})
 
 
 class _LowPoints:
@@ -504,8 +510,8 @@ class _LowPoints:
         self._low[flat_u] = low  # unchanged for the other events
 
     def tree_edges(self):
-        """``(child, parent, d[parent])`` of the finished walk, ``[B, n]`` each, and the mask of
-        non-root vertices (whose parent edge is a tree edge)."""
+        """``(parent, d[parent], non-root)`` of every vertex after the walk, ``[B, n]`` each (a
+        non-root's edge to its parent is a tree edge)."""
         walk = self.walk
         parent = walk.pi
         return parent, np.take_along_axis(walk.d, parent, 1), parent != walk.idx
@@ -538,7 +544,7 @@ def articulation_points(inputs: list[dict]):
     done after the walk; ``is_cut_h`` switches on at the vertex's FINISH step."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
-    film = Film("articulation_points", n, B, _walk_capacity(n))
+    film = Film("articulation_points", n, B, _walk_capacity(n, seen=True))
     walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
     fs = walk.fs
     lp = _LowPoints(walk, film)
@@ -568,7 +574,7 @@ def bridges(inputs: list[dict]):
     (both ways) from u's FINISH step on; non-edges stay masked at -1."""
     A = _adjacency(inputs)
     B, n = A.shape[:2]
-    film = Film("bridges", n, B, _walk_capacity(n))
+    film = Film("bridges", n, B, _walk_capacity(n, seen=True))
     walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
     lp = _LowPoints(walk, film)
     for ev in walk.run():
