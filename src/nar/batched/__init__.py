@@ -45,7 +45,13 @@ def execute_many(name: str, inputs: list[dict]) -> list[Trajectory]:
     """Trajectories of ``name`` on every input dict (as ``nar.execute(name, **x)`` for each x)."""
     fn = kernels().get(name)
     if fn is None or not inputs:
-        from ..algorithms.registry import get_algorithm
-        algo = get_algorithm(name).fn
-        return [algo(**x) for x in inputs]
+        return per_sample(name, inputs)
     return fn(inputs)
+
+
+def per_sample(name: str, inputs: list[dict]) -> list[Trajectory]:
+    """The per-sample path: ``nar.execute`` on each input (kernels fall back to it for chunks they
+    do not stack, e.g. mixed sizes, and for inputs the per-sample code must reject)."""
+    from ..algorithms.registry import get_algorithm
+    algo = get_algorithm(name).fn
+    return [algo(**x) for x in inputs]

@@ -18,9 +18,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..algorithms.greedy import chain_pointers
-from . import kernel
+from . import kernel, per_sample
+from .greedy import stack, uniform
 from .recorder import assemble
-from .greedy import per_sample, stack, uniform
 
 
 def tile(value: np.ndarray, B: int) -> np.ndarray:

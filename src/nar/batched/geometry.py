@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 
-from ..algorithms.registry import get_algorithm
-from . import kernel
+from . import kernel, per_sample
 from .recorder import BatchRecorder
 
 
@@ -24,11 +23,6 @@ def _points(inputs: list[dict]):
     return x, np.array([p["ys"] for p in inputs], dtype=np.float64)
 
 
-def _per_sample(name: str, inputs: list[dict]):
-    fn = get_algorithm(name).fn
-    return [fn(**x) for x in inputs]
-
-
 # ----------------------------------------------------------------------------- segments
 @kernel("segments_intersect")
 def segments_intersect(inputs: list[dict]):
@@ -36,7 +30,7 @@ def segments_intersect(inputs: list[dict]):
     ON-SEGMENT tests, one snapshot each, for every sample at once (T = 5 for all)."""
     loaded = _points(inputs)
     if loaded is None or loaded[0].shape[1] != 4:
-        return _per_sample("segments_intersect", inputs)
+        return per_sample("segments_intersect", inputs)
     x, y = loaded
     B = x.shape[0]
     rec = BatchRecorder("segments_intersect", 4, B)
@@ -78,7 +72,7 @@ def jarvis_march(inputs: list[dict]):
     whose ``endpoint`` is already in its hull."""
     loaded = _points(inputs)
     if loaded is None:
-        return _per_sample("jarvis_march", inputs)
+        return per_sample("jarvis_march", inputs)
     x, y = loaded
     B, n = x.shape
     rows = np.arange(B)
@@ -139,7 +133,7 @@ def graham_scan(inputs: list[dict]):
     a sample's current point; a sample ends after pushing its last point."""
     loaded = _points(inputs)
     if loaded is None:
-        return _per_sample("graham_scan", inputs)
+        return per_sample("graham_scan", inputs)
     x, y = loaded
     B, n = x.shape
     rows = np.arange(B)

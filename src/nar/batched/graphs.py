@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..algorithms.registry import get_algorithm
 from ..validation import FLOAT32_MAX
-from . import kernel
+from . import kernel, per_sample
 from .recorder import BatchRecorder
 
 
@@ -36,11 +35,6 @@ def _sources(inputs: list[dict], n: int) -> np.ndarray | None:
         return None
     s = np.array(s, dtype=np.int64)
     return s if ((s >= 0) & (s < n)).all() else None
-
-
-def _per_sample(name: str, inputs: list[dict]):
-    algo = get_algorithm(name).fn
-    return [algo(**x) for x in inputs]
 
 
 def _adjacency_mask(A: np.ndarray) -> np.ndarray:
@@ -69,7 +63,7 @@ def bfs(inputs: list[dict]):
     A = _stack(inputs)
     s = None if A is None else _sources(inputs, A.shape[1])
     if s is None:
-        return _per_sample("bfs", inputs)
+        return per_sample("bfs", inputs)
     B, n, _ = A.shape
     rows = np.arange(B)
     rec = BatchRecorder("bfs", n, B)
@@ -102,7 +96,7 @@ def bellman_ford(inputs: list[dict]):
     A = _stack(inputs)
     s = None if A is None else _sources(inputs, A.shape[1])
     if s is None:
-        return _per_sample("bellman_ford", inputs)
+        return per_sample("bellman_ford", inputs)
     B, n, _ = A.shape
     rows = np.arange(B)
     rec = BatchRecorder("bellman_ford", n, B)
@@ -129,7 +123,7 @@ def bellman_ford(inputs: list[dict]):
         pi = np.where(take, best_u, pi)
         msk |= offered
     else:  # a negative cycle: the per-sample code raises its error
-        return _per_sample("bellman_ford", inputs)
+        return per_sample("bellman_ford", inputs)
     rec.output(pi=pi)
     return rec.finish()
 
@@ -140,7 +134,7 @@ def dijkstra(inputs: list[dict]):
     """Mirrors ``graphs.dijkstra`` (see :func:`_best_first`)."""
     A = _stack(inputs)
     if A is None or A.min() < 0:
-        return _per_sample("dijkstra", inputs)
+        return per_sample("dijkstra", inputs)
     return _best_first("dijkstra", A, inputs, "d")
 
 
@@ -149,7 +143,7 @@ def mst_prim(inputs: list[dict]):
     """Mirrors ``graphs.mst_prim`` (see :func:`_best_first`)."""
     A = _stack(inputs)
     if A is None or not _symmetric(A):
-        return _per_sample("mst_prim", inputs)
+        return per_sample("mst_prim", inputs)
     return _best_first("mst_prim", A, inputs, "key")
 
 
@@ -160,7 +154,7 @@ def _best_first(name: str, A: np.ndarray, inputs: list[dict], value_probe: str):
     B, n, _ = A.shape
     s = _sources(inputs, n)
     if s is None:
-        return _per_sample(name, inputs)
+        return per_sample(name, inputs)
     prim = value_probe == "key"
     rows = np.arange(B)
     rec = BatchRecorder(name, n, B)
@@ -200,14 +194,14 @@ def floyd_warshall(inputs: list[dict]):
     cycle: the chunk goes to the per-sample code, which raises."""
     A = _stack(inputs)
     if A is None:
-        return _per_sample("floyd_warshall", inputs)
+        return per_sample("floyd_warshall", inputs)
     B, n, _ = A.shape
     group = max(1, _GROUP_VALUES // n ** 3)
     out = []
     for lo in range(0, B, group):
         part = _floyd_warshall(A[lo:lo + group])
         if part is None:
-            return _per_sample("floyd_warshall", inputs)
+            return per_sample("floyd_warshall", inputs)
         out += part
     return out
 
@@ -246,7 +240,7 @@ def mst_kruskal(inputs: list[dict]):
     a snapshot of the samples still climbing; samples out of edges push nothing."""
     A = _stack(inputs)
     if A is None or A.min() < 0 or not _symmetric(A):
-        return _per_sample("mst_kruskal", inputs)
+        return per_sample("mst_kruskal", inputs)
     B, n, _ = A.shape
     rows = np.arange(B)
     rec = _GrowingEdgesRecorder("mst_kruskal", n, B, "in_mst_h")

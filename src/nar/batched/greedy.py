@@ -8,20 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.greedy import chain_pointers
-from . import kernel
+from . import kernel, per_sample
 from .recorder import BatchRecorder
 
 
 def uniform(inputs: list[dict], *args: str) -> bool:
     """Whether every input has the same length for each of ``args`` (what the kernels stack)."""
     return all(len({np.shape(x[a]) for x in inputs}) == 1 for a in args)
-
-
-def per_sample(name: str, inputs: list[dict]):
-    """The per-sample trajectories (the fallback for chunks a kernel does not stack)."""
-    from ..algorithms.registry import get_algorithm
-    algo = get_algorithm(name).fn
-    return [algo(**x) for x in inputs]
 
 
 def stack(inputs: list[dict], arg: str, dtype=np.float64) -> np.ndarray:

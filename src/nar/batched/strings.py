@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..algorithms.registry import get_algorithm
-from . import kernel
+from . import kernel, per_sample
 from .recorder import BatchRecorder
-
-
-def _per_sample(name: str, inputs: list[dict]):
-    fn = get_algorithm(name).fn
-    return [fn(**x) for x in inputs]
 
 
 def _load(inputs: list[dict]):
@@ -66,7 +60,7 @@ def naive_string_matcher(inputs: list[dict]):
     ``j + 1`` or ends with the match, a mismatch moves to the next shift (or ends: no match)."""
     loaded = _load(inputs)
     if loaded is None:
-        return _per_sample("naive_string_matcher", inputs)
+        return per_sample("naive_string_matcher", inputs)
     key, nT, nP = loaded
     B = key.shape[0]
     rec, pred = _start("naive_string_matcher", key, nT, nP)
@@ -108,7 +102,7 @@ def kmp_matcher(inputs: list[dict]):
     position ``i`` (the match ends the sample; else the snapshot of ``i + 1``, or the end)."""
     loaded = _load(inputs)
     if loaded is None:
-        return _per_sample("kmp_matcher", inputs)
+        return per_sample("kmp_matcher", inputs)
     key, nT, nP = loaded
     B, n = key.shape
     rec, pred = _start("kmp_matcher", key, nT, nP)
