@@ -130,12 +130,12 @@ class Film:
         """Per-sample trajectories.  ``built``: hint name -> function of ``(T, rows)`` giving the
         ``[len(rows), T, ...]`` history of the samples ``rows`` (an index array, or None for all).
 
-        When lengths differ, the samples are cut into groups of similar length, each materialised
-        only up to its own longest trajectory."""
+        When lengths differ much, the samples are cut into groups of similar length, each
+        materialised only up to its own longest trajectory."""
         lay, n, B, name = self.lay, self.n, self.B, self.name
         built = built or {}
         lengths = self.lengths
-        if lengths.min() == lengths.max():
+        if lengths.mean() > 0.75 * lengths.max():  # little to save
             groups = [None]
         else:
             groups = np.array_split(np.argsort(lengths, kind="stable"), min(self.GROUPS, B))
@@ -164,12 +164,14 @@ def _adjacency(inputs: list[dict]) -> np.ndarray:
 
 
 def _walk_kernel(name: str):
-    """Register the decorated function as ``name``'s kernel; a chunk of graphs of different sizes
-    goes to the per-sample function instead."""
+    """Register the decorated function as ``name``'s kernel; a chunk that is not made of square
+    matrices of one size goes to the per-sample function instead."""
     def deco(fn):
         @functools.wraps(fn)
         def run(inputs: list[dict]):
-            if len({np.shape(x["A"]) for x in inputs}) > 1:
+            shapes = {np.shape(x["A"]) for x in inputs}
+            shape = next(iter(shapes))
+            if len(shapes) > 1 or len(shape) != 2 or shape[0] != shape[1]:
                 algo = get_algorithm(name).fn
                 return [algo(**x) for x in inputs]
             return fn(inputs)
