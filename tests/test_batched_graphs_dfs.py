@@ -96,3 +96,14 @@ def test_buffers_reused_across_sizes_and_algorithms():
 def test_mixed_sizes_go_per_sample(name):
     rng = np.random.default_rng(4)
     check(name, graphs(name, rng, 5, (0.3,), 3) + graphs(name, rng, 8, (0.3,), 3))
+
+
+@pytest.mark.parametrize("name", DIRECTED + UNDIRECTED)
+def test_trajectories_outlive_the_next_chunk(name):
+    """A chunk's trajectories own their arrays: later chunks (single samples too) reuse scratch."""
+    rng = np.random.default_rng(5)
+    first = graphs(name, rng, 6, (0.4,), 1)
+    kept = execute_many(name, first)
+    for _ in range(3):
+        execute_many(name, graphs(name, rng, 6, (0.4,), 1))
+    assert_same(kept[0], get_algorithm(name).fn(**first[0]), f"{name} kept")

@@ -110,15 +110,18 @@ class Film:
 
     def _hint(self, key: str, T: int, rows) -> np.ndarray:
         """Hint ``key`` as ``[len(rows), T, ...]`` from its buffer (``rows``: None for all)."""
-        h = np.swapaxes(self.buf[key][:T], 0, 1)
-        if rows is not None:
+        h = np.swapaxes(self.buf[key][:T], 0, 1)  # a view of the (pooled) buffer
+        fresh = rows is not None
+        if fresh:
             h = h[rows]  # a fresh [rows, T, ...] array
         kind = self.lay.kind[key]
         if kind == "idx":
             return one_hot(h, self.n)
         if kind == "cat":
             return one_hot(h, CATEGORIES[(self.name, key)])
-        return np.asarray(h, dtype=self.lay.dtype[key], order="C")
+        dtype = self.lay.dtype[key]
+        # never hand out a view of the buffer: the pool gives it to the next chunk
+        return np.asarray(h, dtype=dtype, order="C") if fresh else np.array(h, dtype=dtype, order="C")
 
     def _final(self, key: str, value) -> np.ndarray:
         """A ``[B, ...]`` input or output in the Trajectory convention."""
