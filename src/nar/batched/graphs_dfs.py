@@ -14,10 +14,13 @@ walk decides every sample's next event with a few whole-batch operations:
   position is 0 when ``u`` is (re-)entered and one past the last seen neighbour after a SEEN, which
   is the per-sample rescan.
 
-The trajectories are long (T = 48-340 snapshots of ~12 hints), so the kernels record through
-:class:`Film`, a lean local stand-in for :class:`~nar.batched.recorder.BatchRecorder`: the hint
-state arrays are registered once and copied whole at every step, and the histories are only
-transposed at the end.
+The trajectories are long (T = 48-420 snapshots of ~12 hints), so the kernels record through
+:class:`Film`, a lean local stand-in for :class:`~nar.batched.recorder.BatchRecorder` (whose
+per-hint conversion at every step and per-sample gathers at the end cost more than the walk
+itself here): the hint state arrays are registered once and copied whole at every step into
+pooled scratch buffers, and each history is transposed (one-hot expanded) once at the end.
+Hints that only switch on (``is_cut_h``, ``is_bridge_h``) are built at the end from the step at
+which each entry switched on, since the cut / bridge tests need final low-points only.
 """
 from __future__ import annotations
 
