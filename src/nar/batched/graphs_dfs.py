@@ -29,10 +29,10 @@ import functools
 import numpy as np
 
 from ..algorithms.graphs_dfs import BLACK, GREY, TICK, WHITE
-from ..algorithms.registry import get_algorithm
 from ..trace import CATEGORIES, Trajectory, _layout
 from ..types import one_hot
-from . import kernel
+from . import kernel, per_sample
+from .recorder import assemble
 
 # event codes; painting events (DISCOVER, TREE, FINISH) come last
 START, SEEN, DONE, DISCOVER, TREE, FINISH = range(6)
@@ -138,31 +138,28 @@ class Film:
 
         When lengths differ much, the samples are cut into groups of similar length, each
         materialised only up to its own longest trajectory."""
-        lay, n, B, name = self.lay, self.n, self.B, self.name
+        lay, n, B = self.lay, self.n, self.B
         built = built or {}
         lengths = self.lengths
         if lengths.mean() > 0.75 * lengths.max():  # little to save
             groups = [None]
         else:
             groups = np.array_split(np.argsort(lengths, kind="stable"), min(self.GROUPS, B))
-        inputs = dict(inputs)
-        inputs.setdefault("pos", np.tile(np.arange(n, dtype=np.float32) / np.float32(n), (B, 1)))
-        ins = [(k, self._final(k, inputs[k])) for k in lay.inputs]
-        outs = [(k, self._final(k, outputs[k])) for k in lay.outputs]
-        out = [None] * B
+        cut = lengths.tolist()
+        hints: dict[str, list] = {k: [None] * B for k in lay.hint_names}  # one array per sample
         for rows in groups:
             T = int(lengths.max() if rows is None else lengths[rows].max())
-            hs = [(k, built[k](T, rows) if k in built else self._hint(k, T, rows))
-                  for k in lay.hint_names]
-            samples = range(B) if rows is None else rows.tolist()
-            for j, b in enumerate(samples):
-                t = int(lengths[b])
-                out[b] = Trajectory(name, {k: v[b] for k, v in ins}, {k: v[j, :t] for k, v in hs},
-                                    {k: v[b] for k, v in outs}, {})
+            samples = list(enumerate(range(B) if rows is None else rows.tolist()))
+            for k, column in hints.items():
+                v = built[k](T, rows) if k in built else self._hint(k, T, rows)
+                for j, b in samples:
+                    column[b] = v[j, :cut[b]]
+        trajs = assemble(self.name, {k: self._final(k, v) for k, v in inputs.items()}, hints,
+                         {k: self._final(k, v) for k, v in outputs.items()})
         for h in self.buf.values():
             _POOL.give(h)
         self.buf, self.live = {}, {}
-        return out
+        return trajs
 
 
 def _adjacency(inputs: list[dict]) -> np.ndarray:
@@ -178,8 +175,7 @@ def _walk_kernel(name: str):
             shapes = {np.shape(x["A"]) for x in inputs}
             shape = next(iter(shapes))
             if len(shapes) > 1 or len(shape) != 2 or shape[0] != shape[1]:
-                algo = get_algorithm(name).fn
-                return [algo(**x) for x in inputs]
+                return per_sample(name, inputs)
             return fn(inputs)
         return kernel(name)(run)
     return deco
