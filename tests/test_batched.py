@@ -1,4 +1,5 @@
-"""Every batched kernel returns exactly what ``nar.execute`` returns, sample for sample."""
+"""Every batched kernel returns exactly what ``nar.execute`` returns, sample for sample; ``nar.sample``
+is ``nar.execute`` on the bulk sampler's blocks."""
 from __future__ import annotations
 
 import numpy as np
@@ -85,24 +86,73 @@ def test_kernel_on_ties_and_hand_made_inputs(name):
         assert_same(got, want, f"{name} tied sample {b} in a batch")
 
 
+def expected_pos(name, args, n, rng):
+    """The block's ``pos`` as :func:`nar.sample` draws it after the block's inputs: per sample,
+    sorted U[0, 1] values from one ``[block, nodes]`` draw; the string algorithms sort the text
+    (or lcs's x) and the pattern (y) separately."""
+    if "string" not in nar.get_spec(name):
+        nodes = nar.execute(name, **args[0]).n
+        return [np.sort(row).astype(np.float32) for row in rng.random((len(args), nodes))]
+    pos = []
+    for x, row in zip(args, rng.random((len(args), n))):
+        split = len(x["T"] if "T" in x else x["x"])
+        pos.append(np.concatenate([np.sort(row[:split]), np.sort(row[split:])]).astype(np.float32))
+    return pos
+
+
 @pytest.mark.parametrize("name", nar.list_algorithms())
-def test_sample_is_the_per_sample_stream(name, monkeypatch):
-    """``nar.sample`` (chunked, batched kernels) equals drawing and executing one sample at a time:
-    inputs, then pos when ``random_pos``, from one generator."""
+def test_sample_is_the_bulk_stream(name, monkeypatch):
+    """``nar.sample`` draws fixed blocks of ``chunk_size(n)`` inputs with the bulk sampler (always a
+    whole block, however few samples are still wanted), then the block's pos when ``random_pos``,
+    from one generator, and returns ``nar.execute`` of the block's first inputs."""
     import nar.api
-    from nar.api import randomise_pos
+    from nar.samplers import BULK_SAMPLERS
     monkeypatch.setattr(nar.api, "chunk_size", lambda n: 16)
     algo = get_algorithm(name).fn
     n = max(MIN_NODES.get(name, 1), 5)
-    count = 2 * 16 + 3  # crosses chunk boundaries
+    count = 2 * 16 + 3  # crosses block boundaries; the last block is drawn whole, 3 kept
     for random_pos in (False, True):
         rng = np.random.default_rng(5)
         want = []
-        for _ in range(count):
-            traj = algo(**SAMPLERS[name](rng, n))
-            if random_pos:
-                randomise_pos(traj, rng)
-            want.append(traj)
+        for start in range(0, count, 16):
+            args = BULK_SAMPLERS[name](rng, n, 16)
+            assert len(args) == 16
+            pos = expected_pos(name, args, n, rng) if random_pos else None
+            for k, x in enumerate(args[:count - start]):
+                traj = algo(**x)
+                if random_pos:
+                    assert traj.inputs["pos"].shape == pos[k].shape
+                    traj.inputs["pos"] = pos[k]
+                want.append(traj)
         got = nar.sample(name, n=n, count=count, seed=5, random_pos=random_pos)
+        assert len(got) == count
         for b, (g, w) in enumerate(zip(got, want)):
             assert_same(g, w, f"{name} random_pos={random_pos} sample {b}")
+        if random_pos:
+            for t in got:
+                pos = t.inputs["pos"]
+                assert pos.min() >= 0 and pos.max() <= 1
+        # a shorter count is a prefix; iter_samples yields the same; same seed same data
+        for short in (1, 5, 16, 17):
+            short_run = nar.sample(name, n=n, count=short, seed=5, random_pos=random_pos)
+            assert len(short_run) == short
+            for b, (g, w) in enumerate(zip(short_run, got)):
+                assert_same(g, w, f"{name} random_pos={random_pos} count={short} sample {b}")
+        lazy = list(nar.iter_samples(name, n=n, count=count, seed=5, random_pos=random_pos))
+        assert len(lazy) == count
+        for b, (g, w) in enumerate(zip(lazy, got)):
+            assert_same(g, w, f"{name} iter_samples sample {b}")
+        other = nar.sample(name, n=n, count=3, seed=6, random_pos=random_pos)
+        assert any(not np.array_equal(o.inputs[k], g.inputs[k])
+                   for o, g in zip(other, got) for k in g.inputs), f"{name}: seeds 5 and 6 agree"
+
+
+@pytest.mark.parametrize("name", nar.list_algorithms())
+def test_sample_prefix_property_at_default_chunk_size(name):
+    """``sample(count=5) == sample(count=600)[:5]``: 600 crosses the first block at n = 8 (512)."""
+    n = max(MIN_NODES.get(name, 1), 8)
+    long = nar.sample(name, n=n, count=600, seed=2, random_pos=True)
+    assert len(long) == 600
+    for b, (g, w) in enumerate(zip(nar.sample(name, n=n, count=5, seed=2, random_pos=True), long)):
+        assert_same(g, w, f"{name} sample {b}")
+    assert not np.array_equal(long[0].inputs["pos"], long[512].inputs["pos"])

@@ -8,7 +8,7 @@ import numpy as np
 from . import algorithms as _algorithms  # noqa: F401  (registers the algorithms)
 from .algorithms.registry import get_algorithm, unknown_name_error
 from .batched import execute_many
-from .samplers import MIN_NODES, SAMPLERS, check_options
+from .samplers import BULK_SAMPLERS, MIN_NODES, check_options
 from .specs import CLRS_30_ALGS, SPECS, Spec
 from .trace import Trajectory
 from .validation import InputError
@@ -65,16 +65,15 @@ def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, rando
 
     def generate() -> Iterator[Trajectory]:
         rng = np.random.default_rng(seed)
-        draw = SAMPLERS[name]
-        chunk = chunk_size(n)
-        for start in range(0, count, chunk):
-            args, positions = [], []
-            for _ in range(min(chunk, count - start)):  # the random stream: inputs, then pos
-                args.append(draw(rng, n, **sampler_options))
-                if random_pos:
-                    positions.append(_random_pos(name, args[-1], n, rng))
-            trajs = execute_many(name, args)
-            for k, traj in enumerate(trajs):
+        draw = BULK_SAMPLERS[name]
+        block = chunk_size(n)
+        for start in range(0, count, block):
+            # The random stream: a whole block of inputs (always ``block`` samples, so a shorter
+            # ``count`` gives a prefix of a longer one), then the block's pos when ``random_pos``.
+            args = draw(rng, n, block, **sampler_options)
+            positions = _random_pos_block(name, args, n, rng) if random_pos else None
+            take = min(block, count - start)
+            for k, traj in enumerate(execute_many(name, args[:take])):
                 if random_pos:
                     traj.inputs["pos"] = positions[k]
                 yield traj
@@ -86,7 +85,8 @@ def sample(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos:
            **sampler_options) -> list[Trajectory]:
     """``count`` trajectories of ``name`` on inputs drawn by its CLRS default sampler at size ``n``.
 
-    Identical for identical arguments.  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
+    Identical for identical arguments, and ``count`` does not change the draws: a smaller ``count``
+    returns a prefix of a larger one (inputs are drawn in fixed blocks of :func:`chunk_size`).  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
     (per string for the string algorithms), as CLRS's training pipeline does.  Sampler options
     (e.g. ``p`` for ER graphs, a float or a list drawn from per graph) are listed by
     :func:`nar.samplers.sampler_options`.
@@ -100,13 +100,25 @@ def randomise_pos(traj: Trajectory, rng: np.random.Generator) -> None:
     traj.inputs["pos"] = _sorted_uniform(traj.n, split, rng)
 
 
-def _random_pos(name: str, args: dict, n: int, rng: np.random.Generator) -> np.ndarray:
-    """The ``pos`` :func:`randomise_pos` draws for the trajectory of sampler output ``args``."""
+def _random_pos_block(name: str, args: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``[len(args), nodes]`` float32: the ``pos`` of each sampler output in ``args``, sorted U[0, 1]
+    draws as :func:`randomise_pos` draws them (one sorted run per string for the string algorithms:
+    text then pattern for the matchers, x then y for lcs), drawn for the whole block at once."""
+    count = len(args)
+    first = args[0]
     if "string" not in SPECS[name]:
-        nodes = len(args["q"]) if "q" in args else len(args["xs"]) if "xs" in args else n
-        return _sorted_uniform(nodes, None, rng)
-    first = args["T"] if "T" in args else args["x"]  # the text (matchers), the first string (lcs)
-    return _sorted_uniform(n, len(first), rng)
+        nodes = len(first["q"]) if "q" in first else len(first["xs"]) if "xs" in first else n
+        return np.sort(rng.random((count, nodes)), axis=1).astype(np.float32)
+    u = rng.random((count, n))
+    key = "T" if "T" in first else "x"  # the text (matchers), the first string (lcs)
+    splits = np.array([len(x[key]) for x in args])
+    pos = np.empty((count, n), dtype=np.float32)
+    for split in np.unique(splits).tolist():
+        rows = np.flatnonzero(splits == split)
+        part = u[rows]
+        pos[rows, :split] = np.sort(part[:, :split], axis=1)
+        pos[rows, split:] = np.sort(part[:, split:], axis=1)
+    return pos
 
 
 def _sorted_uniform(n: int, split: int | None, rng: np.random.Generator) -> np.ndarray:

@@ -1,13 +1,16 @@
 """Random input distributions, and the CLRS-30 default sampler of every algorithm.
 
-A sampler is ``fn(rng, n, **options) -> dict`` of keyword arguments for :func:`nar.execute`.
-Defaults reproduce CLRS (``clrs/_src/samplers.py``, see ``shared/reference/clrs_specs.md``); the
-generalist paper's training distribution is available through options (``p`` as a list of values
-drawn per graph, e.g. :data:`GENERALIST_P`; ``random_pos`` in :func:`nar.sample`).  Options are
-never silent: an unknown option is an error.
+Every sampler is *bulk*: ``fn(rng, n, count, **options) -> list[dict]`` draws ``count`` samples
+with vectorised numpy calls, each a dict of keyword arguments for :func:`nar.execute`
+(:data:`BULK_SAMPLERS`).  The per-sample form ``SAMPLERS[name](rng, n, **options) -> dict`` is
+the bulk sampler with ``count = 1``.  Defaults reproduce CLRS (``clrs/_src/samplers.py``, see
+``shared/reference/clrs_specs.md``); the generalist paper's training distribution is available
+through options (``p`` as a list of values drawn per graph, e.g. :data:`GENERALIST_P`;
+``random_pos`` in :func:`nar.sample`).  Options are never silent: an unknown option is an error.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Callable, Sequence
 
@@ -40,8 +43,8 @@ def upper_triangle(n: int) -> np.ndarray:
     return mask
 
 
-def draw_p(rng: Rng, p) -> float:
-    """``p`` itself, or one value drawn uniformly from a sequence of them."""
+def _check_p(p) -> float | list[float]:
+    """``p`` as a float, or as the list of values to draw from; invalid values are an error."""
     if isinstance(p, (int, float, np.floating)):
         if not 0.0 <= p <= 1.0:
             raise InputError(f"sampler option p must be in [0, 1], got {p}")
@@ -49,7 +52,75 @@ def draw_p(rng: Rng, p) -> float:
     values = list(p)
     if not values or not all(0.0 <= v <= 1.0 for v in values):
         raise InputError(f"sampler option p must be a probability or a list of them, got {p!r}")
-    return float(values[rng.integers(len(values))])
+    return [float(v) for v in values]
+
+
+def draw_ps(rng: Rng, p, count: int) -> float | np.ndarray:
+    """The ER p of ``count`` graphs: ``p`` itself (a float, shared) or, for a sequence of values,
+    a ``[count]`` array of values drawn uniformly from it, one per graph."""
+    checked = _check_p(p)
+    if isinstance(checked, float):
+        return checked
+    return np.asarray(checked)[rng.integers(len(checked), size=count)]
+
+
+def draw_p(rng: Rng, p) -> float:
+    """``p`` itself, or one value drawn uniformly from a sequence of them."""
+    return float(np.asarray(draw_ps(rng, p, 1)).reshape(-1)[0])
+
+
+def _per_graph(p, count: int):
+    """``p`` (a probability, or ``[count]`` of them) broadcastable against ``[count, n, n]``."""
+    return float(p) if np.ndim(p) == 0 else np.asarray(p, dtype=np.float64).reshape(count, 1, 1)
+
+
+def _random_perms(rng: Rng, count: int, n: int) -> np.ndarray:
+    """``[count, n]`` uniformly random permutations of ``range(n)``, one per row."""
+    return np.argsort(rng.random((count, n)), axis=1)
+
+
+def _permute_nodes(mats: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """``mats[b][perm_b][:, perm_b]`` for every b."""
+    rows = np.arange(len(mats))[:, None, None]
+    return mats[rows, perms[:, :, None], perms[:, None, :]]
+
+
+_SLICE = 1 << 15  # matrix entries per vectorised step: big steps leave the CPU caches and run slower
+
+
+def _slices(count: int, per_sample: int) -> list[slice]:
+    """Consecutive slices of ``range(count)`` of about :data:`_SLICE` entries each."""
+    step = max(1, _SLICE // max(per_sample, 1))
+    return [slice(lo, min(lo + step, count)) for lo in range(0, count, step)]
+
+
+def er_graphs(rng: Rng, n: int, p, count: int, *, directed: bool, acyclic: bool = False,
+              weighted: bool = False, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    """``[count, n, n]`` Erdos-Renyi adjacencies as CLRS draws them (see :func:`er_graph`); ``p`` is a
+    float shared by all graphs or a ``[count]`` array of per-graph values."""
+    if weighted and not directed and low < 0:
+        raise InputError(f"sampler option low must be >= 0 for undirected weighted graphs "
+                         f"(weights are sqrt(u_ij * u_ji + 1e-3)), got {low}")
+    p = _per_graph(p, count)
+    out = np.empty((count, n, n))
+    for part in _slices(count, n * n):
+        rows = part.stop - part.start
+        edges = rng.random((rows, n, n)) < (p if isinstance(p, float) else p[part])
+        if not directed:
+            edges &= edges.transpose(0, 2, 1).copy()
+        mat = out[part]
+        np.copyto(mat, edges)
+        if directed and acyclic:
+            mat *= upper_triangle(n)
+            mat[...] = _permute_nodes(mat, _random_perms(rng, rows, n))
+        if weighted:
+            w = uniform(rng, low, high, size=(rows, n, n))
+            if not directed:
+                w *= w.transpose(0, 2, 1).copy()
+                w += 1e-3
+                np.sqrt(w, out=w)
+            mat *= w
+    return out
 
 
 def er_graph(rng: Rng, n: int, p: float, *, directed: bool, acyclic: bool = False,
@@ -60,42 +131,36 @@ def er_graph(rng: Rng, n: int, p: float, *, directed: bool, acyclic: bool = Fals
     upper triangle, then a random node permutation.  Self-loops may appear on the diagonal.
     Weights: U[low, high] for directed graphs, ``sqrt(u_ij * u_ji + 1e-3)`` for undirected ones.
     """
-    mat = (rng.random((n, n)) < p).astype(np.float64)
-    if not directed:
-        mat *= mat.T
-    elif acyclic:
-        mat *= upper_triangle(n)
-        perm = rng.permutation(n)
-        mat = mat[perm][:, perm]
-    if weighted:
-        if not directed and low < 0:
-            raise InputError(f"sampler option low must be >= 0 for undirected weighted graphs "
-                             f"(weights are sqrt(u_ij * u_ji + 1e-3)), got {low}")
-        w = uniform(rng, low, high, size=(n, n))
-        if not directed:
-            w = np.sqrt(w * w.T + 1e-3)
-        mat = mat * w
-    return mat
+    return er_graphs(rng, n, float(p), 1, directed=directed, acyclic=acyclic, weighted=weighted,
+                     low=low, high=high)[0]
 
 
-def community_graph(rng: Rng, n: int, *, k: int = 4, p: float = 0.5, eps: float = 0.01) -> np.ndarray:
-    """CLRS's perturbed k-community digraph: blocks of n//k nodes (the last takes the rest), each a
-    directed ER(p) graph; then every entry is toggled with probability eps, except from a community
-    to an earlier one (so no cycle crosses communities); then a random node permutation."""
+def community_graphs(rng: Rng, n: int, count: int, *, k: int = 4, p=0.5, eps: float = 0.01) -> np.ndarray:
+    """``[count, n, n]`` perturbed community digraphs (see :func:`community_graph`); ``p`` is a float
+    or a ``[count]`` array of per-graph values."""
     if k > n:
         raise InputError(f"community graph: k={k} communities need n >= k nodes, got n={n}")
     bounds = [i * (n // k) for i in range(k)] + [n]
     block = np.zeros(n, dtype=np.int64)
     for i in range(k):
         block[bounds[i]:bounds[i + 1]] = i
-    mat = np.zeros((n, n))
-    for i in range(k):
-        lo, hi = bounds[i], bounds[i + 1]
-        mat[lo:hi, lo:hi] = rng.random((hi - lo, hi - lo)) < p
-    toggle = (rng.random((n, n)) < eps) & (block[:, None] <= block[None, :])
-    mat = np.where(toggle, 1.0 - mat, mat)
-    perm = rng.permutation(n)
-    return mat[perm][:, perm]
+    same = block[:, None] == block[None, :]
+    forward = block[:, None] <= block[None, :]
+    p = _per_graph(p, count)
+    out = np.empty((count, n, n))
+    for part in _slices(count, n * n):
+        rows = part.stop - part.start
+        mat = (rng.random((rows, n, n)) < (p if isinstance(p, float) else p[part])) & same
+        mat ^= (rng.random((rows, n, n)) < eps) & forward  # toggles
+        out[part] = _permute_nodes(mat.astype(np.float64), _random_perms(rng, rows, n))
+    return out
+
+
+def community_graph(rng: Rng, n: int, *, k: int = 4, p: float = 0.5, eps: float = 0.01) -> np.ndarray:
+    """CLRS's perturbed k-community digraph: blocks of n//k nodes (the last takes the rest), each a
+    directed ER(p) graph; then every entry is toggled with probability eps, except from a community
+    to an earlier one (so no cycle crosses communities); then a random node permutation."""
+    return community_graphs(rng, n, 1, k=k, p=float(p), eps=eps)[0]
 
 
 def random_string(rng: Rng, length: int, chars: int = 4) -> np.ndarray:
@@ -106,133 +171,214 @@ def _orient(ax, ay, bx, by, cx, cy):
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-def _segments_cross(xs, ys) -> bool:
-    """Whether segment (0,1) meets segment (2,3) (closed segments, general position)."""
+def _segments_cross(xs, ys):
+    """Whether segment (0,1) meets segment (2,3) (closed segments, general position); ``xs``, ``ys``
+    index the four endpoints on their first axis (scalars, or arrays for many segment pairs)."""
     d1 = _orient(xs[2], ys[2], xs[3], ys[3], xs[0], ys[0])
     d2 = _orient(xs[2], ys[2], xs[3], ys[3], xs[1], ys[1])
     d3 = _orient(xs[0], ys[0], xs[1], ys[1], xs[2], ys[2])
     d4 = _orient(xs[0], ys[0], xs[1], ys[1], xs[3], ys[3])
-    return (d1 * d2 <= 0) and (d3 * d4 <= 0)
+    return (d1 * d2 <= 0) & (d3 * d4 <= 0)
 
 
-_ORDERED_TRIPLES: dict[int, np.ndarray] = {}
+_TRIPLES: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
-def _ordered_triples(n: int) -> np.ndarray:
-    """Boolean ``[n, n, n]`` mask of index triples i < j < k (cached per n)."""
-    mask = _ORDERED_TRIPLES.get(n)
-    if mask is None:
-        i = np.arange(n)
-        mask = _ORDERED_TRIPLES[n] = (i[:, None, None] < i[None, :, None]) & (i[None, :, None] < i[None, None, :])
-    return mask
+def _triples(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays (i, j, k) of every triple i < j < k (cached per n)."""
+    t = _TRIPLES.get(n)
+    if t is None:
+        i, j, k = np.nonzero(np.triu(np.ones((n, n), bool), 1)[:, :, None] & np.triu(np.ones((n, n), bool), 1)[None])
+        t = _TRIPLES[n] = (i, j, k)
+    return t
+
+
+def _collinear_exact(xs: np.ndarray, ys: np.ndarray, tol: float) -> np.ndarray:
+    """``[count]``: whether some triple i < j < k of a row's points has |cross| < tol, where
+    cross = (x_j - x_i)(y_k - y_i) - (y_j - y_i)(x_k - x_i)."""
+    i, j, k = _triples(xs.shape[1])
+    bad = np.zeros(len(xs), dtype=bool)
+    step = max(1, (1 << 20) // max(len(i), 1))  # rows per slice: ~1M cross products at a time
+    for lo in range(0, len(xs), step):
+        x, y = xs[lo:lo + step], ys[lo:lo + step]
+        xi, yi = np.take(x, i, axis=1), np.take(y, i, axis=1)
+        cross = ((np.take(x, j, axis=1) - xi) * (np.take(y, k, axis=1) - yi)
+                 - (np.take(y, j, axis=1) - yi) * (np.take(x, k, axis=1) - xi))
+        bad[lo:lo + step] = np.any(np.abs(cross) < tol, axis=1)
+    return bad
+
+
+_NEAR = 1e-3  # pairs closer than this send their row to the exact test
+
+
+def _has_collinear_triple(xs: np.ndarray, ys: np.ndarray, tol: float) -> np.ndarray:
+    """``[count]``: :func:`_collinear_exact`, computed exactly only for the rows a cheap O(n^2 log n)
+    filter cannot clear.  If |cross| < tol with both |p_j - p_i| and |p_k - p_i| >= _NEAR, the
+    directions i->j and i->k differ by less than asin(tol / _NEAR^2) modulo pi, so two directions
+    seen from some point i are that close, and then so are two neighbours in sorted order (circularly,
+    modulo pi).  Rows with no close pair and no such neighbours have no collinear triple."""
+    count, n = xs.shape
+    maybe = np.zeros(count, dtype=bool)
+    limit = 2 * tol / _NEAR ** 2 + 1e-9  # > asin(tol / _NEAR^2), plus far more than rounding errors
+    diag = np.eye(n, dtype=bool)
+    step = max(1, (1 << 20) // (n * n))
+    for lo in range(0, count, step):
+        x, y = xs[lo:lo + step], ys[lo:lo + step]
+        dx = x[:, None, :] - x[:, :, None]  # [b, i, j] = x_j - x_i
+        dy = y[:, None, :] - y[:, :, None]
+        near = ((dx * dx + dy * dy < _NEAR ** 2) & ~diag).any(axis=(1, 2))
+        ang = np.arctan2(dy, dx)  # in [-pi, pi]; then modulo pi, in [0, pi] (pi and 0 are neighbours)
+        ang = np.where(ang < 0, ang + np.pi, ang)
+        ang[:, diag] = np.inf  # a point has no direction to itself: sorted last, then dropped
+        ang = np.sort(ang, axis=2)[:, :, :n - 1]
+        gaps = np.diff(ang, axis=2).min(axis=(1, 2), initial=np.pi)
+        wrap = (ang[:, :, 0] + np.pi - ang[:, :, -1]).min(axis=1)
+        maybe[lo:lo + step] = near | (gaps < limit) | (wrap < limit)
+    bad = np.zeros(count, dtype=bool)
+    if maybe.any():
+        bad[maybe] = _collinear_exact(xs[maybe], ys[maybe], tol)
+    return bad
+
+
+def points_in_disks(rng: Rng, n: int, count: int, radius: float = 2.0,
+                    tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """``[count, n]`` xs and ys: per row, ``n`` points uniform in a disk, the row redrawn while any
+    three of its points are collinear (|cross| < tol), as CLRS (only rejected rows are redrawn)."""
+    def draw(rows: int):
+        t = uniform(rng, 0.0, 2 * np.pi, size=(rows, n))
+        r = radius * np.sqrt(uniform(rng, 0.0, 1.0, size=(rows, n)))
+        return r * np.cos(t), r * np.sin(t)
+
+    xs, ys = draw(count)
+    if n < 3:
+        return xs, ys
+    todo = np.arange(count)
+    for _ in range(1000):
+        bad = _has_collinear_triple(xs[todo], ys[todo], tol)
+        todo = todo[bad]
+        if not len(todo):
+            return xs, ys
+        xs[todo], ys[todo] = draw(len(todo))
+    raise InputError(f"could not draw {n} points without collinear triples in 1000 attempts")
 
 
 def points_in_disk(rng: Rng, n: int, radius: float = 2.0, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniform in a disk, redrawn while any three are collinear (|cross| < tol), as CLRS."""
-    for _ in range(1000):
-        t = uniform(rng, 0.0, 2 * np.pi, size=n)
-        r = radius * np.sqrt(uniform(rng, 0.0, 1.0, size=n))
-        xs, ys = r * np.cos(t), r * np.sin(t)
-        if n < 3:
-            return xs, ys
-        dx = xs[None, :] - xs[:, None]  # [i, j] = x_j - x_i
-        dy = ys[None, :] - ys[:, None]
-        cross = dx[:, :, None] * dy[:, None, :] - dy[:, :, None] * dx[:, None, :]  # [i, j, k]
-        if not np.any((np.abs(cross) < tol) & _ordered_triples(n)):
-            return xs, ys
-    raise InputError(f"could not draw {n} points without collinear triples in 1000 attempts")
+    xs, ys = points_in_disks(rng, n, 1, radius, tol)
+    return xs[0], ys[0]
 
 
 # ----------------------------------------------------------------------------- CLRS defaults
-def sorting(rng: Rng, n: int, *, low: float = 0.0, high: float = 1.0) -> dict:
-    return {"A": uniform(rng, low, high, size=n)}
+# Each returns ``count`` dicts; the arrays of a dict are rows of the chunk's arrays.
+def sorting(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
+    return [{"A": a} for a in uniform(rng, low, high, size=(count, n))]
 
 
-def searching(rng: Rng, n: int, *, low: float = 0.0, high: float = 1.0) -> dict:
-    return {"x": float(uniform(rng, low, high)), "A": np.sort(uniform(rng, low, high, size=n))}
+def searching(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
+    xs = uniform(rng, low, high, size=count).tolist()
+    arrays = np.sort(uniform(rng, low, high, size=(count, n)), axis=1)
+    return [{"x": x, "A": a} for x, a in zip(xs, arrays)]
 
 
-def max_subarray(rng: Rng, n: int, *, low: float = -1.0, high: float = 1.0) -> dict:
-    return {"A": uniform(rng, low, high, size=n)}
+def max_subarray(rng: Rng, n: int, count: int, *, low: float = -1.0, high: float = 1.0) -> list[dict]:
+    return [{"A": a} for a in uniform(rng, low, high, size=(count, n))]
 
 
-def matrix_chain(rng: Rng, n: int, *, low: float = 0.0, high: float = 1.0) -> dict:
-    return {"p": uniform(rng, low, high, size=n)}
+def matrix_chain(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
+    return [{"p": a} for a in uniform(rng, low, high, size=(count, n))]
 
 
-def lcs(rng: Rng, n: int, *, chars: int = 4) -> dict:
+def lcs(rng: Rng, n: int, count: int, *, chars: int = 4) -> list[dict]:
     _need(n, 2, "lcs_length")
     m = n // 2
-    return {"x": random_string(rng, n - m, chars), "y": random_string(rng, m, chars)}
+    xs, ys = rng.integers(0, chars, size=(count, n - m)), rng.integers(0, chars, size=(count, m))
+    return [{"x": x, "y": y} for x, y in zip(xs, ys)]
 
 
-def optimal_bst(rng: Rng, n: int) -> dict:
-    arr = uniform(rng, 0.0, 1.0, size=2 * n + 1)
-    arr /= arr.sum()
-    return {"p": arr[:n], "q": arr[n:]}
+def optimal_bst(rng: Rng, n: int, count: int) -> list[dict]:
+    arr = uniform(rng, 0.0, 1.0, size=(count, 2 * n + 1))
+    arr /= arr.sum(axis=1, keepdims=True)
+    return [{"p": a[:n], "q": a[n:]} for a in arr]
 
 
-def activity(rng: Rng, n: int, *, low: float = 0.0, high: float = 1.0) -> dict:
-    a, b = uniform(rng, low, high, size=n), uniform(rng, low, high, size=n)
-    return {"s": np.minimum(a, b), "f": np.maximum(a, b)}
+def activity(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
+    a, b = uniform(rng, low, high, size=(count, n)), uniform(rng, low, high, size=(count, n))
+    return [{"s": s, "f": f} for s, f in zip(np.minimum(a, b), np.maximum(a, b))]
 
 
-def task(rng: Rng, n: int, *, max_deadline: int | None = None, low: float = 0.0, high: float = 1.0) -> dict:
+def task(rng: Rng, n: int, count: int, *, max_deadline: int | None = None, low: float = 0.0,
+         high: float = 1.0) -> list[dict]:
     md = n if max_deadline is None else max_deadline
-    return {"d": random_string(rng, n, md) + 1, "w": uniform(rng, low, high, size=n)}
+    ds = rng.integers(0, md, size=(count, n)) + 1
+    ws = uniform(rng, low, high, size=(count, n))
+    return [{"d": d, "w": w} for d, w in zip(ds, ws)]
 
 
 def _graph(directed, acyclic=False, weighted=False, p_default=0.5, source=False):
-    def sampler(rng: Rng, n: int, *, p=p_default, low: float = 0.0, high: float = 1.0) -> dict:
-        A = er_graph(rng, n, draw_p(rng, p), directed=directed, acyclic=acyclic,
-                     weighted=weighted, low=low, high=high)
-        out = {"A": A}
-        if source:
-            out["s"] = int(rng.integers(n))
-        return out
+    def sampler(rng: Rng, n: int, count: int, *, p=p_default, low: float = 0.0, high: float = 1.0) -> list[dict]:
+        mats = er_graphs(rng, n, draw_ps(rng, p, count), count, directed=directed, acyclic=acyclic,
+                         weighted=weighted, low=low, high=high)
+        if not source:
+            return [{"A": A} for A in mats]
+        return [{"A": A, "s": s} for A, s in zip(mats, rng.integers(n, size=count).tolist())]
     return sampler
 
 
-def scc(rng: Rng, n: int, *, k: int = 4, p=0.5, eps: float = 0.01) -> dict:
+def scc(rng: Rng, n: int, count: int, *, k: int = 4, p=0.5, eps: float = 0.01) -> list[dict]:
     """CLRS SccSampler; below n = k nodes (where CLRS fails) it uses n communities of one node."""
     if k < 1:
         raise InputError(f"sampler option k must be >= 1, got {k}")
-    return {"A": community_graph(rng, n, k=min(k, n), p=draw_p(rng, p), eps=eps)}
+    mats = community_graphs(rng, n, count, k=min(k, n), p=draw_ps(rng, p, count), eps=eps)
+    return [{"A": A} for A in mats]
 
 
-def matcher(rng: Rng, n: int, *, length_needle: int | None = None, chars: int = 4) -> dict:
-    """Needle of length n//5 (or ``length_needle``; negative -k: uniform in 1..k) embedded once in
-    a haystack of length n - needle, so the nodes number n in all."""
+def matcher(rng: Rng, n: int, count: int, *, length_needle: int | None = None, chars: int = 4) -> list[dict]:
+    """Needle of length n//5 (or ``length_needle``; negative -k: uniform in 1..k per sample) embedded
+    once in a haystack of length n - needle, so the nodes number n in all."""
     _need(n, 2, "string matchers")
     if length_needle is None:
-        m = 1 if n < 5 else n // 5
+        ms = np.full(count, 1 if n < 5 else n // 5)
     elif length_needle < 0:
-        m = int(rng.integers(1, -length_needle + 1))
+        ms = rng.integers(1, -length_needle + 1, size=count)
     else:
-        m = length_needle
-    m = max(1, min(m, n // 2))  # the needle must fit in the haystack
-    needle = random_string(rng, m, chars)
-    hay = random_string(rng, n - m, chars)
+        ms = np.full(count, length_needle)
+    ms = np.clip(ms, 1, max(1, n // 2))  # the needle must fit in the haystack
+    letters = rng.integers(0, chars, size=(count, n))  # per row: the needle, then the haystack
     # CLRS draws the start from [0, len(hay) - m), so the needle never ends the haystack; we allow
     # the last start only when there is no other (n = 2, 3), where CLRS fails.
-    at = int(rng.integers(max(1, (n - m) - m)))
-    hay[at:at + m] = needle
-    return {"T": hay, "P": needle}
+    starts = rng.integers(np.maximum(1, n - 2 * ms))
+    out: list[dict | None] = [None] * count
+    for m in np.unique(ms).tolist():
+        rows = np.flatnonzero(ms == m)
+        needles = letters[rows, :m]
+        hays = letters[rows, m:]  # a copy (fancy indexing)
+        cols = starts[rows, None] + np.arange(m)
+        hays[np.arange(len(rows))[:, None], cols] = needles
+        for r, hay, needle in zip(rows.tolist(), hays, needles):
+            out[r] = {"T": hay, "P": needle}
+    return out
 
 
-def segments(rng: Rng, n: int, *, low: float = 0.0, high: float = 1.0) -> dict:
-    """Four endpoints U[low, high]^2, rejection-sampled so the segments meet with probability 1/2.
+def segments(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
+    """Four endpoints U[low, high]^2, rejection-sampled so the segments meet with probability 1/2
+    (a fair coin per sample, then only the rows that missed it are redrawn).
     ``n`` is ignored (always 4 nodes)."""
-    want = bool(rng.random() < 0.5)
-    while True:
-        xy = uniform(rng, low, high, size=8)  # the same stream as xs = 4 draws, then ys = 4 draws
-        if _segments_cross(*xy.reshape(2, 4).tolist()) == want:
-            return {"xs": xy[:4], "ys": xy[4:]}
+    want = rng.random(count) < 0.5
+    xy = uniform(rng, low, high, size=(count, 8))  # per row: xs = 4 values, then ys = 4 values
+    todo = np.arange(count)
+    for _ in range(100_000):
+        rows = xy[todo]
+        todo = todo[_segments_cross(rows[:, :4].T, rows[:, 4:].T) != want[todo]]
+        if not len(todo):
+            return [{"xs": r[:4], "ys": r[4:]} for r in xy]
+        xy[todo] = uniform(rng, low, high, size=(len(todo), 8))
+    raise InputError(f"could not draw segments that {'meet' if want[todo[0]] else 'miss'} for "
+                     f"low={low}, high={high}")
 
 
-def convex_hull(rng: Rng, n: int, *, radius: float = 2.0) -> dict:
-    xs, ys = points_in_disk(rng, n, radius)
-    return {"xs": xs, "ys": ys}
+def convex_hull(rng: Rng, n: int, count: int, *, radius: float = 2.0) -> list[dict]:
+    xs, ys = points_in_disks(rng, n, count, radius)
+    return [{"xs": x, "ys": y} for x, y in zip(xs, ys)]
 
 
 def _need(n: int, least: int, what: str) -> None:
@@ -240,7 +386,7 @@ def _need(n: int, least: int, what: str) -> None:
         raise InputError(f"{what} needs n >= {least} nodes, got n={n}")
 
 
-SAMPLERS: dict[str, Callable[..., dict]] = {
+BULK_SAMPLERS: dict[str, Callable[..., list[dict]]] = {
     "insertion_sort": sorting, "bubble_sort": sorting, "heapsort": sorting, "quicksort": sorting,
     "minimum": sorting, "quickselect": sorting, "binary_search": searching,
     "find_maximum_subarray_kadane": max_subarray,
@@ -262,6 +408,22 @@ SAMPLERS: dict[str, Callable[..., dict]] = {
     "segments_intersect": segments, "graham_scan": convex_hull, "jarvis_march": convex_hull,
 }
 
+
+def _one_at_a_time(bulk: Callable[..., list[dict]]) -> Callable[..., dict]:
+    """``fn(rng, n, **options) -> dict``: the bulk sampler ``bulk`` drawing one sample."""
+    @functools.wraps(bulk)
+    def one(rng: Rng, n: int, **options) -> dict:
+        return bulk(rng, n, 1, **options)[0]
+    sig = inspect.signature(bulk)
+    one.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "count"],
+                                    return_annotation=dict)
+    one.bulk = bulk
+    return one
+
+
+# Per-sample samplers: ``SAMPLERS[name](rng, n, **options) -> dict`` (``bulk`` with count = 1).
+SAMPLERS: dict[str, Callable[..., dict]] = {name: _one_at_a_time(fn) for name, fn in BULK_SAMPLERS.items()}
+
 # Smallest n each default sampler accepts (two strings need a character each).
 MIN_NODES = {"lcs_length": 2, "naive_string_matcher": 2, "kmp_matcher": 2}
 
@@ -271,7 +433,7 @@ HALVED_P_ALGOS = frozenset({"articulation_points", "bridges", "mst_kruskal"})
 
 def sampler_options(name: str) -> tuple[str, ...]:
     """The option names the sampler of ``name`` accepts."""
-    return tuple(k for k, p in inspect.signature(SAMPLERS[name]).parameters.items()
+    return tuple(k for k, p in inspect.signature(BULK_SAMPLERS[name]).parameters.items()
                  if p.kind == inspect.Parameter.KEYWORD_ONLY)
 
 
