@@ -208,32 +208,32 @@ def _collinear_exact(xs: np.ndarray, ys: np.ndarray, tol: float) -> np.ndarray:
     return bad
 
 
-_NEAR = 1e-3  # pairs closer than this send their row to the exact test
-
-
 def _has_collinear_triple(xs: np.ndarray, ys: np.ndarray, tol: float) -> np.ndarray:
     """``[count]``: :func:`_collinear_exact`, computed exactly only for the rows a cheap O(n^2 log n)
-    filter cannot clear.  If |cross| < tol with both |p_j - p_i| and |p_k - p_i| >= _NEAR, the
-    directions i->j and i->k differ by less than asin(tol / _NEAR^2) modulo pi, so two directions
-    seen from some point i are that close, and then so are two neighbours in sorted order (circularly,
-    modulo pi).  Rows with no close pair and no such neighbours have no collinear triple."""
+    filter cannot clear.  With r_i the distance from point i to its nearest neighbour,
+    |cross(i, j, k)| = |p_j - p_i| |p_k - p_i| |sin(a_ij - a_ik)| < tol implies that the directions
+    a_ij, a_ik differ modulo pi by less than asin(tol / r_i^2) <= (pi / 2) tol / r_i^2; then two
+    neighbours in the circular order of the directions seen from i are as close.  Rows where no
+    point sees two directions that close (with a margin for rounding) have no collinear triple."""
     count, n = xs.shape
     maybe = np.zeros(count, dtype=bool)
-    limit = 2 * tol / _NEAR ** 2 + 1e-9  # > asin(tol / _NEAR^2), plus far more than rounding errors
     diag = np.eye(n, dtype=bool)
-    step = max(1, (1 << 20) // (n * n))
-    for lo in range(0, count, step):
-        x, y = xs[lo:lo + step], ys[lo:lo + step]
+    for part in _slices(count, 8 * n * n):
+        x, y = xs[part], ys[part]
         dx = x[:, None, :] - x[:, :, None]  # [b, i, j] = x_j - x_i
         dy = y[:, None, :] - y[:, :, None]
-        near = ((dx * dx + dy * dy < _NEAR ** 2) & ~diag).any(axis=(1, 2))
+        d2 = dx * dx + dy * dy
+        d2[:, diag] = np.inf
+        r2 = d2.min(axis=2)  # [b, i]: squared distance to the nearest other point
+        with np.errstate(divide="ignore"):
+            limit = 2 * tol / r2 + 1e-12 / np.sqrt(r2) + 1e-12  # inf where two points coincide
         ang = np.arctan2(dy, dx)  # in [-pi, pi]; then modulo pi, in [0, pi] (pi and 0 are neighbours)
-        ang = np.where(ang < 0, ang + np.pi, ang)
+        ang += np.where(ang < 0, np.pi, 0.0)
         ang[:, diag] = np.inf  # a point has no direction to itself: sorted last, then dropped
         ang = np.sort(ang, axis=2)[:, :, :n - 1]
-        gaps = np.diff(ang, axis=2).min(axis=(1, 2), initial=np.pi)
-        wrap = (ang[:, :, 0] + np.pi - ang[:, :, -1]).min(axis=1)
-        maybe[lo:lo + step] = near | (gaps < limit) | (wrap < limit)
+        gaps = np.minimum(np.diff(ang, axis=2).min(axis=2, initial=np.pi),
+                          ang[:, :, 0] + np.pi - ang[:, :, -1])  # [b, i], the circular gap too
+        maybe[part] = (gaps < limit).any(axis=1)
     bad = np.zeros(count, dtype=bool)
     if maybe.any():
         bad[maybe] = _collinear_exact(xs[maybe], ys[maybe], tol)
