@@ -74,15 +74,14 @@ def _per_graph(p, count: int):
     return float(p) if np.ndim(p) == 0 else np.asarray(p, dtype=np.float64).reshape(count, 1, 1)
 
 
-def _random_perms(rng: Rng, count: int, n: int) -> np.ndarray:
-    """``[count, n]`` uniformly random permutations of ``range(n)``, one per row."""
+def _random_ranks(rng: Rng, count: int, n: int) -> np.ndarray:
+    """``[count, n]``: per row, the position of each node in a uniformly random order.
+
+    Permuting the nodes of a matrix of iid entries masked by ``mask[rank_i, rank_j]`` gives iid
+    entries masked by ``mask`` of the permuted ranks, so the samplers mask by the ranks directly
+    instead of gathering permuted matrices (the same law: CLRS's upper triangle, then a random
+    node permutation)."""
     return np.argsort(rng.random((count, n)), axis=1)
-
-
-def _permute_nodes(mats: np.ndarray, perms: np.ndarray) -> np.ndarray:
-    """``mats[b][perm_b][:, perm_b]`` for every b."""
-    rows = np.arange(len(mats))[:, None, None]
-    return mats[rows, perms[:, :, None], perms[:, None, :]]
 
 
 _SLICE = 1 << 15  # matrix entries per vectorised step: big steps leave the CPU caches and run slower
@@ -108,11 +107,11 @@ def er_graphs(rng: Rng, n: int, p, count: int, *, directed: bool, acyclic: bool 
         edges = rng.random((rows, n, n)) < (p if isinstance(p, float) else p[part])
         if not directed:
             edges &= edges.transpose(0, 2, 1).copy()
+        elif acyclic:  # the upper triangle in a random node order
+            rank = _random_ranks(rng, rows, n)
+            edges &= rank[:, :, None] < rank[:, None, :]
         mat = out[part]
         np.copyto(mat, edges)
-        if directed and acyclic:
-            mat *= upper_triangle(n)
-            mat[...] = _permute_nodes(mat, _random_perms(rng, rows, n))
         if weighted:
             w = uniform(rng, low, high, size=(rows, n, n))
             if not directed:
@@ -144,15 +143,17 @@ def community_graphs(rng: Rng, n: int, count: int, *, k: int = 4, p=0.5, eps: fl
     block = np.zeros(n, dtype=np.int64)
     for i in range(k):
         block[bounds[i]:bounds[i + 1]] = i
-    same = block[:, None] == block[None, :]
-    forward = block[:, None] <= block[None, :]
     p = _per_graph(p, count)
     out = np.empty((count, n, n))
     for part in _slices(count, n * n):
         rows = part.stop - part.start
-        mat = (rng.random((rows, n, n)) < (p if isinstance(p, float) else p[part])) & same
-        mat ^= (rng.random((rows, n, n)) < eps) & forward  # toggles
-        out[part] = _permute_nodes(mat.astype(np.float64), _random_perms(rng, rows, n))
+        mat = rng.random((rows, n, n)) < (p if isinstance(p, float) else p[part])
+        toggle = rng.random((rows, n, n)) < eps
+        blk = block[_random_ranks(rng, rows, n)]  # community of each node, nodes in a random order
+        bi, bj = blk[:, :, None], blk[:, None, :]
+        mat &= bi == bj
+        mat ^= toggle & (bi <= bj)  # toggles, except from a community to an earlier one
+        np.copyto(out[part], mat)
     return out
 
 
