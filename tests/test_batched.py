@@ -102,12 +102,14 @@ def expected_pos(name, args, n, rng):
 
 @pytest.mark.parametrize("name", nar.list_algorithms())
 def test_sample_is_the_bulk_stream(name, monkeypatch):
-    """``nar.sample`` draws fixed blocks of ``chunk_size(n)`` inputs with the bulk sampler (always a
-    whole block, however few samples are still wanted), then the block's pos when ``random_pos``,
-    from one generator, and returns ``nar.execute`` of the block's first inputs."""
+    """``nar.sample`` draws fixed blocks of ``DRAW_BLOCK`` inputs with the bulk sampler (always a
+    whole block, however few samples are still wanted), each followed by its pos when
+    ``random_pos``, from one generator, and returns ``nar.execute`` of the inputs in order, executed
+    in chunks of ``chunk_size(n)`` (here not a multiple of the block, so chunks straddle blocks)."""
     import nar.api
     from nar.samplers import BULK_SAMPLERS
-    monkeypatch.setattr(nar.api, "chunk_size", lambda n: 16)
+    monkeypatch.setattr(nar.api, "DRAW_BLOCK", 16)
+    monkeypatch.setattr(nar.api, "chunk_size", lambda n: 24)
     algo = get_algorithm(name).fn
     n = max(MIN_NODES.get(name, 1), 5)
     count = 2 * 16 + 3  # crosses block boundaries; the last block is drawn whole, 3 kept
@@ -149,7 +151,8 @@ def test_sample_is_the_bulk_stream(name, monkeypatch):
 
 @pytest.mark.parametrize("name", nar.list_algorithms())
 def test_sample_prefix_property_at_default_chunk_size(name):
-    """``sample(count=5) == sample(count=600)[:5]``: 600 crosses the first block at n = 8 (512)."""
+    """``sample(count=5) == sample(count=600)[:5]``: 600 spans two execution chunks at n = 8 (512)
+    and ten draw blocks."""
     n = max(MIN_NODES.get(name, 1), 8)
     long = nar.sample(name, n=n, count=600, seed=2, random_pos=True)
     assert len(long) == 600

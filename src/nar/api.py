@@ -14,6 +14,9 @@ from .trace import Trajectory
 from .validation import InputError
 
 
+DRAW_BLOCK = 64  # inputs drawn per call of a bulk sampler: part of the random stream's definition
+
+
 def chunk_size(n: int) -> int:
     """Samples drawn, then executed together by the algorithm's batched kernel: 512 at n <= 16,
     128 from n = 64 (measured best on 2 cores; bigger chunks only help while arrays stay small)."""
@@ -66,16 +69,23 @@ def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, rando
     def generate() -> Iterator[Trajectory]:
         rng = np.random.default_rng(seed)
         draw = BULK_SAMPLERS[name]
-        block = chunk_size(n)
-        for start in range(0, count, block):
-            # The random stream: a whole block of inputs (always ``block`` samples, so a shorter
-            # ``count`` gives a prefix of a longer one), then the block's pos when ``random_pos``.
-            args = draw(rng, n, block, **sampler_options)
-            positions = _random_pos_block(name, args, n, rng) if random_pos else None
-            take = min(block, count - start)
-            for k, traj in enumerate(execute_many(name, args[:take])):
+        args: list[dict] = []  # drawn, not yet executed
+        positions: list[np.ndarray] = []
+        chunk = chunk_size(n)
+        for start in range(0, count, chunk):
+            take = min(chunk, count - start)
+            while len(args) < take:
+                # The random stream: blocks of DRAW_BLOCK inputs, each followed by its pos when
+                # ``random_pos``; whole blocks only, so a shorter ``count`` gives a prefix.
+                block = draw(rng, n, DRAW_BLOCK, **sampler_options)
+                args += block
                 if random_pos:
-                    traj.inputs["pos"] = positions[k]
+                    positions += list(_random_pos_block(name, block, n, rng))
+            trajs = execute_many(name, args[:take])
+            del args[:take]
+            for traj in trajs:
+                if random_pos:
+                    traj.inputs["pos"] = positions.pop(0)
                 yield traj
 
     return generate()
@@ -86,7 +96,7 @@ def sample(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos:
     """``count`` trajectories of ``name`` on inputs drawn by its CLRS default sampler at size ``n``.
 
     Identical for identical arguments, and ``count`` does not change the draws: a smaller ``count``
-    returns a prefix of a larger one (inputs are drawn in fixed blocks of :func:`chunk_size`).  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
+    returns a prefix of a larger one (inputs are drawn in fixed blocks of :data:`DRAW_BLOCK`).  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
     (per string for the string algorithms), as CLRS's training pipeline does.  Sampler options
     (e.g. ``p`` for ER graphs, a float or a list drawn from per graph) are listed by
     :func:`nar.samplers.sampler_options`.
