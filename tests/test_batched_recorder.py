@@ -83,3 +83,23 @@ def test_values_are_copied():
     rec.output(min=np.zeros(2, dtype=np.int64))
     t = rec.finish()[0]
     assert t.hints["pred_h"][0].tolist() == [0, 0, 0] and t.hints["pred_h"][1].tolist() == [2, 2, 2]
+
+
+def test_built_hint_replaces_the_recorded_history():
+    """``finish(built=...)`` takes a hint's whole history from a function of T."""
+    rec = BatchRecorder("minimum", 3, 2)
+    rec.input(key=np.zeros((2, 3)))
+    rec.step(pred_h=np.zeros((2, 3), dtype=np.int64), min_h=0, i=0)
+    rec.step(np.array([True, False]), i=1)
+    rec.output(min=np.zeros(2, dtype=np.int64))
+    seen = []
+
+    def pred_history(T):
+        seen.append(T)
+        return np.arange(2 * T * 3).reshape(2, T, 3) % 3
+
+    a, b = rec.finish(built={"pred_h": pred_history})
+    assert seen == [2] and a.length == 2 and b.length == 1
+    assert a.hints["pred_h"].tolist() == [[0, 1, 2], [0, 1, 2]]
+    assert b.hints["pred_h"].tolist() == [[0, 1, 2]]
+    assert a.hints["i"].argmax(1).tolist() == [0, 1]

@@ -302,13 +302,11 @@ class _GrowingEdgesRecorder(BatchRecorder):
         final = np.zeros((self.batch, self.n, self.n), dtype=np.float32)
         final[rows, u, v] = final[rows, v, u] = 1
         self.output(**{self._hint.removesuffix("_h"): final})
-        return super().finish(extras)
+        return super().finish(extras, built={self._hint: self._growing_history})
 
-    def _history(self, key: str, T: int) -> np.ndarray:
-        """(Overrides BatchRecorder's: every hint as [B, T, ...].)  The growing hint in one pass:
-        an edge is in every snapshot from the one it was added at."""
-        if key != self._hint:
-            return super()._history(key, T)
+    def _growing_history(self, T: int) -> np.ndarray:
+        """The growing hint as ``[B, T, n, n]`` in one pass: an edge is in every snapshot from the
+        one it was added at."""
         rows, at, u, v = self._edge_events()
         since = np.full((self.batch, self.n, self.n), T, dtype=np.int32)  # first snapshot holding the edge
         since[rows, u, v] = since[rows, v, u] = at

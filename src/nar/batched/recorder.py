@@ -140,12 +140,18 @@ class BatchRecorder:
         idx = at[self._slot[:, :T]]  # [B, T] version of each sample's snapshots
         return np.stack(versions, axis=0)[idx, self._all[:, None]]
 
-    def finish(self, extras: list[dict] | None = None) -> list[Trajectory]:
-        """Per-sample trajectories; ``extras[b]`` becomes sample ``b``'s ``Trajectory.extras``."""
+    def finish(self, extras: list[dict] | None = None, built: dict | None = None) -> list[Trajectory]:
+        """Per-sample trajectories; ``extras[b]`` becomes sample ``b``'s ``Trajectory.extras``.
+
+        ``built``: hint name -> function of ``T`` returning that hint's whole ``[B, T, ...]``
+        history (stored form), for hints a kernel can write in one pass more cheaply than step by
+        step (their recorded values are then ignored)."""
         if not self._pushes:
             raise RuntimeError(f"{self.name}: no hint step was recorded")
         T = int(self.lengths.max())
-        hints = {k: self._expand(k, self._history(k, T)) for k in self._lay.hint_names}  # [B, T, ...]
+        built = built or {}
+        hints = {k: self._expand(k, built[k](T) if k in built else self._history(k, T))
+                 for k in self._lay.hint_names}  # [B, T, ...]
         return assemble(self.name, self._inputs, hints, self._outputs,
                         None if self._lockstep else self.lengths, extras)
 
