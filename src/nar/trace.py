@@ -112,6 +112,17 @@ def _layout(name: str) -> _Layout:
     return lay
 
 
+def expand(name: str, n: int, key: str, value):
+    """A value in the recorders' stored form (or a stack of them) in the Trajectory convention:
+    ``mask_one`` node indices and ``categorical`` class ids become one-hot rows."""
+    kind = _layout(name).kind[key]
+    if kind == "idx":
+        return one_hot(value, n)
+    if kind == "cat" and value.dtype == np.int64:
+        return one_hot(value, CATEGORIES[(name, key)])
+    return value
+
+
 class Tracer:
     """Records one trajectory of algorithm ``name`` on ``n`` nodes."""
 
@@ -135,13 +146,7 @@ class Tracer:
         return conv(value)
 
     def _expand(self, key: str, value):
-        """Expand a stored value (or a stacked list of them) to the Trajectory convention."""
-        kind = self._lay.kind[key]
-        if kind == "idx":
-            return one_hot(value, self.n)
-        if kind == "cat" and value.dtype == np.int64:
-            return one_hot(value, CATEGORIES[(self.name, key)])
-        return value
+        return expand(self.name, self.n, key, value)
 
     # -- recording ----------------------------------------------------------------------------
     def input(self, **values) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trace import CATEGORIES, Trajectory, _layout
+from ..trace import CATEGORIES, Trajectory, _layout, expand
 from ..types import one_hot
 
 
@@ -58,12 +58,7 @@ class BatchRecorder:
         return np.array(np.broadcast_to(value, (self.batch,) + (self.n,) * ndim), dtype=lay.dtype[key])
 
     def _expand(self, key: str, value: np.ndarray) -> np.ndarray:
-        kind = self._lay.kind[key]
-        if kind == "idx":
-            return one_hot(value, self.n)
-        if kind == "cat" and value.dtype == np.int64:
-            return one_hot(value, CATEGORIES[(self.name, key)])
-        return value
+        return expand(self.name, self.n, key, value)
 
     # -- recording ------------------------------------------------------------------------------
     def input(self, **values) -> None:
