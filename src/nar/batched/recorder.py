@@ -48,14 +48,17 @@ class BatchRecorder:
         if key not in lay.spec:
             raise KeyError(f"{self.name}: {key!r} is not a probe of its spec ({sorted(lay.spec)})")
         kind, ndim = lay.kind[key], lay.loc_ndim[key]
+        shape = (self.batch,) + (self.n,) * ndim
+        if type(value) is np.ndarray and value.shape == shape and kind != "cat":  # the common case
+            return value.astype(np.int64 if kind == "idx" else lay.dtype[key])  # a copy, converted
         if kind == "idx":
             return np.array(np.broadcast_to(value, (self.batch,)), dtype=np.int64)
         if kind == "cat":
             value = np.asarray(value)
             if value.ndim <= ndim + 1:  # class ids, per sample ([B] + loc) or shared (loc)
-                return np.array(np.broadcast_to(value, (self.batch,) + (self.n,) * ndim), dtype=np.int64)
+                return np.array(np.broadcast_to(value, shape), dtype=np.int64)
             return np.array(value, dtype=np.float32)  # one-hot rows [B] + loc + [C]
-        return np.array(np.broadcast_to(value, (self.batch,) + (self.n,) * ndim), dtype=lay.dtype[key])
+        return np.array(np.broadcast_to(value, shape), dtype=lay.dtype[key])
 
     def _expand(self, key: str, value: np.ndarray) -> np.ndarray:
         return expand(self.name, self.n, key, value)
