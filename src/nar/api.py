@@ -83,10 +83,11 @@ def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, rando
                     positions += list(_random_pos_block(name, block, n, rng))
             trajs = execute_many(name, args[:take])
             del args[:take]
-            for traj in trajs:
-                if random_pos:
-                    traj.inputs["pos"] = positions.pop(0)
-                yield traj
+            if random_pos:
+                for traj, pos in zip(trajs, positions[:take]):
+                    traj.inputs["pos"] = pos
+                del positions[:take]
+            yield from trajs
 
     return generate()
 

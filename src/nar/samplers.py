@@ -164,10 +164,6 @@ def community_graph(rng: Rng, n: int, *, k: int = 4, p: float = 0.5, eps: float 
     return community_graphs(rng, n, 1, k=k, p=float(p), eps=eps)[0]
 
 
-def random_string(rng: Rng, length: int, chars: int = 4) -> np.ndarray:
-    return rng.integers(0, chars, size=length)
-
-
 def _orient(ax, ay, bx, by, cx, cy):
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 

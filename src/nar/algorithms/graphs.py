@@ -29,8 +29,8 @@ from .registry import register
 
 
 def adjacency_mask(A: np.ndarray) -> np.ndarray:
-    """CLRS ``graph`` probe: 1 where ``A + I`` is non-zero."""
-    return ((A + np.eye(A.shape[0])) != 0).astype(np.float32)
+    """CLRS ``graph`` probe: 1 where ``A + I`` is non-zero (``A [n, n]``, or ``[B, n, n]``)."""
+    return ((A + np.eye(A.shape[-1])) != 0).astype(np.float32)
 
 
 def _check_weights(name: str, A: np.ndarray, *, nonnegative: bool = False) -> None:

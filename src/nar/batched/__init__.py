@@ -15,6 +15,8 @@ import importlib
 import pkgutil
 from typing import Callable
 
+import numpy as np
+
 from ..trace import Trajectory
 
 Kernel = Callable[[list[dict]], list[Trajectory]]
@@ -55,3 +57,9 @@ def per_sample(name: str, inputs: list[dict]) -> list[Trajectory]:
     from ..algorithms.registry import get_algorithm
     algo = get_algorithm(name).fn
     return [algo(**x) for x in inputs]
+
+
+def stack(inputs: list[dict], arg: str, dtype=np.float64) -> np.ndarray:
+    """Argument ``arg`` of every input as one ``[B, ...]`` array of ``dtype`` (the per-sample code
+    converts with ``as_vector`` / ``as_adjacency`` alike: float64, or int64 for integer inputs)."""
+    return np.stack([np.asarray(x[arg]) for x in inputs]).astype(dtype, copy=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.sorting import identity_pointers
-from . import kernel
-from .sorting import bulk_trajectories, stack_keys
+from . import kernel, stack
+from .sorting import bulk_trajectories
 
 
 @kernel("find_maximum_subarray_kadane")
@@ -14,7 +14,7 @@ def find_maximum_subarray_kadane(inputs: list[dict]):
     """Mirrors ``find_maximum_subarray_kadane``: the running sum extends while ``sum + A[j] >=
     A[j]`` (else restarts at ``i = j``) and the best is replaced only by a strictly larger sum;
     one snapshot per element (T = n) for every sample, float64 arithmetic as the scalar scan."""
-    A = stack_keys(inputs)  # [B, n]
+    A = stack(inputs, "A")  # [B, n]
     B, n = A.shape
     zero = np.zeros(B, dtype=np.int64)
     i, best_low, best_high = zero, zero, zero

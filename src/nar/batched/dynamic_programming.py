@@ -18,8 +18,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..algorithms.greedy import chain_pointers
-from . import kernel, per_sample
-from .greedy import stack, uniform
+from . import kernel, per_sample, stack
+from .greedy import uniform
 from .recorder import assemble
 
 

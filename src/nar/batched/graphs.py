@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..algorithms.graphs import adjacency_mask
 from ..validation import FLOAT32_MAX
 from . import kernel, per_sample
 from .recorder import BatchRecorder
@@ -37,15 +38,6 @@ def _sources(inputs: list[dict], n: int) -> np.ndarray | None:
     return s if ((s >= 0) & (s < n)).all() else None
 
 
-def _adjacency_mask(A: np.ndarray) -> np.ndarray:
-    """The ``adj`` input of every sample: ``A + I != 0`` (off the diagonal simply ``A != 0``)."""
-    adj = A != 0
-    diag = np.einsum("bii->bi", A)
-    i = np.arange(A.shape[-1])
-    adj[:, i, i] = diag + 1 != 0
-    return adj
-
-
 def _only(alive: np.ndarray):
     """``active`` for BatchRecorder.step: None when every sample pushes (the fast path)."""
     return None if alive.all() else alive
@@ -67,7 +59,7 @@ def bfs(inputs: list[dict]):
     B, n, _ = A.shape
     rows = np.arange(B)
     rec = BatchRecorder("bfs", n, B)
-    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    rec.input(s=s, A=A, adj=adjacency_mask(A))
     into = np.ascontiguousarray((A > 0).transpose(0, 2, 1))  # into[b, v, u]: an edge u -> v
     reach = np.zeros((B, n), dtype=bool)
     reach[rows, s] = True
@@ -100,7 +92,7 @@ def bellman_ford(inputs: list[dict]):
     B, n, _ = A.shape
     rows = np.arange(B)
     rec = BatchRecorder("bellman_ford", n, B)
-    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    rec.input(s=s, A=A, adj=adjacency_mask(A))
     into = np.where(A != 0, A, np.inf).transpose(0, 2, 1).copy()  # into[b, v, u] = A[u, v]
     d = np.zeros((B, n))
     pi = np.tile(np.arange(n), (B, 1))
@@ -158,7 +150,7 @@ def _best_first(name: str, A: np.ndarray, inputs: list[dict], value_probe: str):
     prim = value_probe == "key"
     rows = np.arange(B)
     rec = BatchRecorder(name, n, B)
-    rec.input(s=s, A=A, adj=_adjacency_mask(A))
+    rec.input(s=s, A=A, adj=adjacency_mask(A))
     value = np.zeros((B, n))
     pi = np.tile(np.arange(n), (B, 1))
     mark = np.zeros((B, n), dtype=bool)
@@ -213,7 +205,7 @@ def _floyd_warshall(A: np.ndarray):
     """Trajectories of ``A [b, n, n]``, or None if one has a negative cycle."""
     B, n, _ = A.shape
     rec = BatchRecorder("floyd_warshall", n, B)
-    adj = _adjacency_mask(A)
+    adj = adjacency_mask(A)
     rec.input(A=A, adj=adj)
     msk = adj
     dist = np.where(msk, A, np.inf)  # no path: no offer
@@ -244,7 +236,7 @@ def mst_kruskal(inputs: list[dict]):
     B, n, _ = A.shape
     rows = np.arange(B)
     rec = _GrowingEdgesRecorder("mst_kruskal", n, B, "in_mst_h")
-    rec.input(A=A, adj=_adjacency_mask(A))
+    rec.input(A=A, adj=adjacency_mask(A))
     phase = [np.full(B, p, dtype=np.int64) for p in range(3)]
     pi = np.tile(np.arange(n), (B, 1))  # the disjoint-set forest
     empty = np.zeros((B, n), dtype=bool)

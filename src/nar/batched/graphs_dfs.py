@@ -28,10 +28,11 @@ import functools
 
 import numpy as np
 
+from ..algorithms.graphs import adjacency_mask
 from ..algorithms.graphs_dfs import BLACK, GREY, TICK, WHITE
 from ..trace import CATEGORIES, Trajectory, _layout
 from ..types import one_hot
-from . import kernel, per_sample
+from . import kernel, per_sample, stack
 from .recorder import assemble
 
 # event codes; painting events (DISCOVER, TREE, FINISH) come last
@@ -162,10 +163,6 @@ class Film:
         return trajs
 
 
-def _adjacency(inputs: list[dict]) -> np.ndarray:
-    return np.stack([np.asarray(x["A"], dtype=np.float64) for x in inputs])  # [B, n, n]
-
-
 def _walk_kernel(name: str):
     """Register the decorated function as ``name``'s kernel; a chunk that is not made of square
     matrices of one size goes to the per-sample function instead."""
@@ -179,11 +176,6 @@ def _walk_kernel(name: str):
             return fn(inputs)
         return kernel(name)(run)
     return deco
-
-
-def _adjacency_mask(A: np.ndarray) -> np.ndarray:
-    """Batched :func:`nar.algorithms.graphs.adjacency_mask`: 1 where ``A + I`` is non-zero."""
-    return ((A + np.eye(A.shape[-1])) != 0).astype(np.float32)
 
 
 class FlatState:
@@ -353,13 +345,13 @@ def _walk_capacity(n: int, seen: bool = False) -> int:
 @_walk_kernel("dfs")
 def dfs(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.dfs`: one timed walk over all roots (T = 3n)."""
-    A = _adjacency(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape[:2]
     film = Film("dfs", n, B, _walk_capacity(n))
     walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h")
     for ev in walk.run():
         film.shoot(ev != DONE)
-    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"pi": walk.pi})
+    return film.finish({"A": A, "adj": adjacency_mask(A)}, {"pi": walk.pi})
 
 
 class _TopoList:
@@ -384,7 +376,7 @@ class _TopoList:
 def topological_sort(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.topological_sort`: an untimed walk over all roots
     that puts each finished vertex at the front of the ``topo`` list."""
-    A = _adjacency(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape[:2]
     film = Film("topological_sort", n, B, _walk_capacity(n))
     walk = BatchDfsWalk(film, A != 0, timed=False)
@@ -393,7 +385,7 @@ def topological_sort(inputs: list[dict]):
     for ev in walk.run():
         tl.update(ev)
         film.shoot(ev != DONE)
-    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"topo": tl.topo, "topo_head": tl.head})
+    return film.finish({"A": A, "adj": adjacency_mask(A)}, {"topo": tl.topo, "topo_head": tl.head})
 
 
 @_walk_kernel("dag_shortest_paths")
@@ -401,7 +393,7 @@ def dag_shortest_paths(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.dag_shortest_paths`: the topological-sort walk from
     ``s`` (phase 0), then each sample, as soon as its walk is over, relaxes the out-edges of its
     sorted vertices one per step (phase 1) and stops after the snapshot of its last vertex."""
-    A = _adjacency(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape[:2]
     s = np.array([int(x["s"]) for x in inputs], dtype=np.int64)
     edge = A != 0
@@ -443,7 +435,7 @@ def dag_shortest_paths(inputs: list[dict]):
     done = np.full(B, DONE)
     while np.count_nonzero(stage < 2):
         relax(done)
-    return film.finish({"s": s, "A": A, "adj": _adjacency_mask(A)}, {"pi": pi})
+    return film.finish({"s": s, "A": A, "adj": adjacency_mask(A)}, {"pi": pi})
 
 
 @_walk_kernel("strongly_connected_components")
@@ -451,7 +443,7 @@ def strongly_connected_components(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.strongly_connected_components` (Kosaraju): a timed
     walk of ``A`` (phase 0, 3n steps for every sample), then of its transpose with roots by
     decreasing finishing time (phase 1), labelling each vertex it expands with that pass's root."""
-    A = _adjacency(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape[:2]
     edge = A != 0
     film = Film("strongly_connected_components", n, B, _walk_capacity(n))
@@ -469,12 +461,12 @@ def strongly_connected_components(inputs: list[dict]):
         expand = (ev != START) & (ev != DONE)
         scc_flat[fs.at(expand, walk.flat_u)] = walk.s
         film.shoot(ev != DONE)
-    A_t = _adjacency_mask(A.transpose(0, 2, 1))
+    A_t = adjacency_mask(A.transpose(0, 2, 1))
 
     def constant_A_t(T, rows):
         return np.repeat((A_t if rows is None else A_t[rows])[:, None], T, axis=1)
 
-    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"scc_id": scc_id}, {"A_t": constant_A_t})
+    return film.finish({"A": A, "adj": adjacency_mask(A)}, {"scc_id": scc_id}, {"A_t": constant_A_t})
 
 
 class _LowPoints:
@@ -546,7 +538,7 @@ def articulation_points(inputs: list[dict]):
     neighbours; ``low`` and ``child_cnt`` per event.  The cut test of a vertex (a non-root with a
     child whose ``low >= d[u]``, a root with two children or more) uses final values only, so it is
     done after the walk; ``is_cut_h`` switches on at the vertex's FINISH step."""
-    A = _adjacency(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape[:2]
     film = Film("articulation_points", n, B, _walk_capacity(n, seen=True))
     walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
@@ -567,7 +559,7 @@ def articulation_points(inputs: list[dict]):
     high[b, parent[b, c]] = True
     is_cut = np.where(nonroot, high, child_cnt > TICK)
     cuts = np.nonzero(is_cut)
-    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"is_cut": is_cut},
+    return film.finish({"A": A, "adj": adjacency_mask(A)}, {"is_cut": is_cut},
                        {"is_cut_h": _switch_on(np.zeros((B, n)), cuts, lp.finished_at[cuts])})
 
 
@@ -576,7 +568,7 @@ def bridges(inputs: list[dict]):
     """Batched :func:`nar.algorithms.graphs_dfs.bridges`: the low-point walk of
     ``articulation_points``; the tree edges ``(u, c)`` with ``low[c] > d[u]`` are the bridges, marked
     (both ways) from u's FINISH step on; non-edges stay masked at -1."""
-    A = _adjacency(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape[:2]
     film = Film("bridges", n, B, _walk_capacity(n, seen=True))
     walk = BatchDfsWalk(film, A != 0, timed=True, parent_hint="pi_h", report_seen=True)
@@ -592,5 +584,5 @@ def bridges(inputs: list[dict]):
     is_bridge[b, u, c] = is_bridge[b, c, u] = 1
     both = (np.concatenate([b, b]), np.concatenate([u, c]), np.concatenate([c, u]))
     found_at = np.tile(lp.finished_at[b, u], 2)
-    return film.finish({"A": A, "adj": _adjacency_mask(A)}, {"is_bridge": is_bridge},
+    return film.finish({"A": A, "adj": adjacency_mask(A)}, {"is_bridge": is_bridge},
                        {"is_bridge_h": _switch_on(before, both, found_at)})

@@ -8,18 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.greedy import chain_pointers
-from . import kernel, per_sample
+from . import kernel, per_sample, stack
 from .recorder import BatchRecorder
 
 
 def uniform(inputs: list[dict], *args: str) -> bool:
     """Whether every input has the same length for each of ``args`` (what the kernels stack)."""
     return all(len({np.shape(x[a]) for x in inputs}) == 1 for a in args)
-
-
-def stack(inputs: list[dict], arg: str, dtype=np.float64) -> np.ndarray:
-    """The chunk's vectors ``arg`` as one ``[B, n]`` array (as ``as_vector`` converts them)."""
-    return np.stack([np.asarray(x[arg]) for x in inputs]).astype(dtype, copy=False)
 
 
 @kernel("activity_selector")

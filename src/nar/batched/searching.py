@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.sorting import identity_pointers
-from . import kernel
+from . import kernel, stack
 from .recorder import BatchRecorder
-from .sorting import Partitions, PointerHistory, bulk_trajectories, stack_keys
+from .sorting import Partitions, PointerHistory, bulk_trajectories
 
 
 @kernel("minimum")
 def minimum(inputs: list[dict]):
     """Linear scan for the minimum, every sample at once; T = n for all."""
-    A = np.stack([np.asarray(x["A"], dtype=np.float64) for x in inputs])  # [B, n]
+    A = stack(inputs, "A")  # [B, n]
     B, n = A.shape
     rec = BatchRecorder("minimum", n, B)
     rec.input(key=A)
@@ -30,7 +30,7 @@ def minimum(inputs: list[dict]):
 def binary_search(inputs: list[dict]):
     """Mirrors ``binary_search``: every sample halves ``[low, high]`` (``x <= A[mid]`` keeps the
     left half) and pushes a snapshot while ``low < high``; samples stop at different times."""
-    A = stack_keys(inputs)  # [B, n], sorted rows
+    A = stack(inputs, "A")  # [B, n], sorted rows
     x = np.array([float(s["x"]) for s in inputs])  # [B]
     B, n = A.shape
     rows = np.arange(B)
@@ -64,7 +64,7 @@ def quickselect(inputs: list[dict]):
     snapshot still hold exactly the values they would be given, so every hint is recorded at
     every snapshot (the elements in the named slots; ``i_rank`` relative to ``p`` only at a pivot
     move)."""
-    A = stack_keys(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape
     part = Partitions(A)
     everyone = np.ones(B, dtype=bool)

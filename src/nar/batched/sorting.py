@@ -13,13 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..trace import Trajectory
-from . import kernel
+from . import kernel, stack
 from .recorder import assemble_stored
-
-
-def stack_keys(inputs: list[dict], arg: str = "A") -> np.ndarray:
-    """The chunk's key vectors as one float64 ``[B, n]`` array (as ``as_vector`` converts them)."""
-    return np.stack([np.asarray(x[arg], dtype=np.float64) for x in inputs])
 
 
 class PointerHistory:
@@ -168,7 +163,7 @@ def insertion_sort(inputs: list[dict]):
     """Mirrors ``insertion_sort``: at outer step ``j`` the sorted prefix takes ``A[j]`` after its
     last key ``<= A[j]`` (stable), so its slot is the number of such keys among ``A[0..j-1]``;
     one snapshot per step (T = n) for every sample."""
-    A = stack_keys(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape
     order = SlotOrders(A)
     pos = order.pos
@@ -195,7 +190,7 @@ def quicksort(inputs: list[dict]):
     per-sample code drops them without a snapshot) and runs Lomuto partitions, one snapshot per
     yield, one yield per iteration.  The hints the per-sample code leaves out of a snapshot hold
     exactly the values given here."""
-    A = stack_keys(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape
     rows = np.arange(B)
     if n == 1:  # no partition at all: one snapshot with every hint on node 0
@@ -247,7 +242,7 @@ def heapsort(inputs: list[dict]):
     per-sample code leaves out of a snapshot hold exactly the values given here: ``i`` the
     element in slot ``c`` (the root at an extraction), ``heap_size`` the one in slot
     ``size - 1``; phase 0 while building, 1 at an extraction, 2 in the heapify calls after it."""
-    A = stack_keys(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape
     heap = Heaps(A)
     # c: BUILD's i, then the extraction slot; cur: the slot MAX-HEAPIFY works on
@@ -305,7 +300,7 @@ def bubble_sort(inputs: list[dict]):
     step (swapping ``A[j] < A[j-1]``, stable), so the chunk runs in lockstep, one snapshot per
     comparison (T = 1 + n(n-1)/2).  Hint ``i`` (the element in slot ``i``) only changes when
     slot ``i`` takes part in a swap or a pass begins, so it is given at every snapshot."""
-    A = stack_keys(inputs)
+    A = stack(inputs, "A")
     B, n = A.shape
     order = SlotOrders(A)
     key, pos = A.copy(), order.pos
