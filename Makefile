@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PIP := .venv/bin/pip
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench docs clean
 
 .venv/.installed: pyproject.toml
 	python3 -m venv .venv
@@ -19,8 +19,16 @@ demo: .venv/.installed
 test: .venv/.installed
 	$(PY) -m pytest -n 2
 
+# The documentation site (MkDocs + mkdocstrings): built into site/, warnings are errors.
+.venv/.docs: .venv/.installed pyproject.toml
+	$(PIP) install -q -e '.[test,docs]'
+	touch .venv/.docs
+
+docs: .venv/.docs
+	.venv/bin/mkdocs build --strict --site-dir site
+
 bench: .venv/.installed
 	$(PY) benchmarks/sampler.py
 
 clean:
-	rm -rf .venv build *.egg-info demo_out
+	rm -rf .venv build *.egg-info demo_out site
