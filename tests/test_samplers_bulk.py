@@ -301,7 +301,8 @@ def test_other_samplers_laws():
     bst = BULK_SAMPLERS["optimal_bst"](rng, n, count)
     for x in bst[:50]:
         assert x["p"].shape == (n,) and x["q"].shape == (n + 1,)
-        assert abs(x["p"].sum() + x["q"].sum() - 1) < 1e-12 and x["p"].min() >= 0
+        # float32-exact values (as stored): the sum is 1 up to float32 rounding
+        assert abs(x["p"].sum() + x["q"].sum() - 1) < 1e-6 and x["p"].min() >= 0
     tasks = BULK_SAMPLERS["task_scheduling"](rng, n, count)
     d = np.stack([x["d"] for x in tasks])
     assert d.min() == 1 and d.max() == n and all(close(np.mean(d == v), 1 / n, d.size) for v in range(1, n + 1))

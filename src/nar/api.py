@@ -8,7 +8,7 @@ import numpy as np
 from . import algorithms as _algorithms  # noqa: F401  (registers the algorithms)
 from .algorithms.registry import get_algorithm, unknown_name_error
 from .batched import execute_many
-from .samplers import BULK_SAMPLERS, MIN_NODES, check_options
+from .samplers import BULK_SAMPLERS, check_request
 from .specs import CLRS_30_ALGS, SPECS, Spec
 from .trace import Trajectory
 from .validation import InputError
@@ -30,7 +30,7 @@ def list_algorithms() -> list[str]:
 
 def get_spec(name: str) -> Spec:
     """Probe table of ``name``: probe -> (stage, location, type), values are the CLRS words."""
-    if name not in SPECS:
+    if not isinstance(name, str) or name not in SPECS:
         raise unknown_name_error(name)
     return SPECS[name]
 
@@ -46,25 +46,16 @@ def execute(name: str, **inputs) -> Trajectory:
     return algo.fn(**inputs)
 
 
-def _positive_int(arg: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{arg} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos: bool = False,
                  **sampler_options) -> Iterator[Trajectory]:
     """Lazily yield the trajectories :func:`sample` returns (same arguments, same data).
 
-    Arguments are checked before the first trajectory is drawn.
+    Every argument is checked before the first trajectory is drawn
+    (:func:`nar.samplers.check_request`).
     """
-    algo = get_algorithm(name)
-    n = _positive_int("n", n)
-    count = _positive_int("count", count)
-    check_options(name, sampler_options)
-    need = MIN_NODES.get(name, 1)
-    if n < need:
-        raise InputError(f"{name} needs n >= {need} nodes, got n={n}")
+    get_algorithm(name)
+    n, count, seed, random_pos, sampler_options = check_request(name, n, count, seed, random_pos,
+                                                                sampler_options)
 
     def generate() -> Iterator[Trajectory]:
         rng = np.random.default_rng(seed)
@@ -99,8 +90,9 @@ def sample(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos:
     Identical for identical arguments, and ``count`` does not change the draws: a smaller ``count``
     returns a prefix of a larger one (inputs are drawn in fixed blocks of :data:`DRAW_BLOCK`).  ``random_pos`` replaces ``pos`` by sorted U[0, 1] values
     (per string for the string algorithms), as CLRS's training pipeline does.  Sampler options
-    (e.g. ``p`` for ER graphs, a float or a list drawn from per graph) are listed by
-    :func:`nar.samplers.sampler_options`.
+    (e.g. ``p`` for ER graphs, a float or a list drawn from per graph) are listed, with their
+    allowed ranges, in :data:`nar.samplers.OPTIONS`; ``seed`` is an integer >= 0.  Any invalid
+    argument raises :class:`~nar.InputError` before anything is drawn.
     """
     return list(iter_samples(name, n, count, seed, random_pos=random_pos, **sampler_options))
 

@@ -6,17 +6,28 @@ with vectorised numpy calls, each a dict of keyword arguments for :func:`nar.exe
 the bulk sampler with ``count = 1``.  Defaults reproduce CLRS (``clrs/_src/samplers.py``, see
 ``shared/reference/clrs_specs.md``); the generalist paper's training distribution is available
 through options (``p`` as a list of values drawn per graph, e.g. :data:`GENERALIST_P`;
-``random_pos`` in :func:`nar.sample`).  Options are never silent: an unknown option is an error.
+``random_pos`` in :func:`nar.sample`).
+
+Options are declared in :data:`OPTIONS` (kind and allowed range of each option of each sampler)
+and validated once per request by :func:`check_options` / :func:`check_request`, which every
+public entry point calls (``nar.sample``, ``nar.iter_samples``, the datasets, the split
+generator); an unknown option or a value outside its range is an :class:`InputError` naming the
+option, the value and what is allowed.  The sampler functions themselves trust their options.
+Every float a sampler returns is float32-exact (see :mod:`nar.validation`): what is stored is
+what the algorithm computed on.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
-from typing import Callable, Sequence
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .validation import InputError
+from .validation import FLOAT32_INT, InputError, to_float32_exact
 
 Rng = np.random.Generator
 GENERALIST_P = tuple(np.round(np.linspace(0.1, 0.9, 9), 2))  # ER p per graph (Ibarz et al. 2022)
@@ -43,16 +54,18 @@ def upper_triangle(n: int) -> np.ndarray:
     return mask
 
 
-def _check_p(p) -> float | list[float]:
-    """``p`` as a float, or as the list of values to draw from; invalid values are an error."""
-    if isinstance(p, (int, float, np.floating)):
-        if not 0.0 <= p <= 1.0:
-            raise InputError(f"sampler option p must be in [0, 1], got {p}")
-        return float(p)
-    values = list(p)
-    if not values or not all(0.0 <= v <= 1.0 for v in values):
-        raise InputError(f"sampler option p must be a probability or a list of them, got {p!r}")
-    return [float(v) for v in values]
+def _check_p(p, key: str = "p") -> float | list[float]:
+    """``p`` as a float, or as the list of values to draw from; anything else is an error."""
+    arr = None
+    if not isinstance(p, (str, bytes, bool, np.bool_, Mapping)) and p is not None:
+        try:
+            arr = np.asarray(p, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            arr = None
+    if arr is None or arr.ndim > 1 or arr.size == 0 or not np.all((arr >= 0.0) & (arr <= 1.0)):
+        raise InputError(f"sampler option {key} must be in [0, 1] (a probability, or a non-empty "
+                         f"list of them), got {p!r}")
+    return float(arr) if arr.ndim == 0 else arr.tolist()
 
 
 def draw_ps(rng: Rng, p, count: int) -> float | np.ndarray:
@@ -119,6 +132,7 @@ def er_graphs(rng: Rng, n: int, p, count: int, *, directed: bool, acyclic: bool 
                 w += 1e-3
                 np.sqrt(w, out=w)
             mat *= w
+            np.copyto(mat, mat.astype(np.float32))  # float32-exact, as stored
     return out
 
 
@@ -244,7 +258,8 @@ def points_in_disks(rng: Rng, n: int, count: int, radius: float = 2.0,
     def draw(rows: int):
         t = uniform(rng, 0.0, 2 * np.pi, size=(rows, n))
         r = radius * np.sqrt(uniform(rng, 0.0, 1.0, size=(rows, n)))
-        return r * np.cos(t), r * np.sin(t)
+        # float32-exact before the collinearity test, so the stored points pass it
+        return to_float32_exact(r * np.cos(t)), to_float32_exact(r * np.sin(t))
 
     xs, ys = draw(count)
     if n < 3:
@@ -267,22 +282,28 @@ def points_in_disk(rng: Rng, n: int, radius: float = 2.0, tol: float = 1e-12) ->
 
 # ----------------------------------------------------------------------------- CLRS defaults
 # Each returns ``count`` dicts; the arrays of a dict are rows of the chunk's arrays.
+def uniform32(rng: Rng, low: float, high: float, size=None):
+    """:func:`uniform` rounded to float32 values (as float64): within [low, high] when both are
+    float32 values (rounding is monotone), as :func:`check_options` makes them."""
+    return to_float32_exact(uniform(rng, low, high, size))
+
+
 def sorting(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
-    return [{"A": a} for a in uniform(rng, low, high, size=(count, n))]
+    return [{"A": a} for a in uniform32(rng, low, high, size=(count, n))]
 
 
 def searching(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
-    xs = uniform(rng, low, high, size=count).tolist()
-    arrays = np.sort(uniform(rng, low, high, size=(count, n)), axis=1)
+    xs = uniform32(rng, low, high, size=count).tolist()
+    arrays = np.sort(uniform32(rng, low, high, size=(count, n)), axis=1)
     return [{"x": x, "A": a} for x, a in zip(xs, arrays)]
 
 
 def max_subarray(rng: Rng, n: int, count: int, *, low: float = -1.0, high: float = 1.0) -> list[dict]:
-    return [{"A": a} for a in uniform(rng, low, high, size=(count, n))]
+    return [{"A": a} for a in uniform32(rng, low, high, size=(count, n))]
 
 
 def matrix_chain(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
-    return [{"p": a} for a in uniform(rng, low, high, size=(count, n))]
+    return [{"p": a} for a in uniform32(rng, low, high, size=(count, n))]
 
 
 def lcs(rng: Rng, n: int, count: int, *, chars: int = 4) -> list[dict]:
@@ -295,11 +316,12 @@ def lcs(rng: Rng, n: int, count: int, *, chars: int = 4) -> list[dict]:
 def optimal_bst(rng: Rng, n: int, count: int) -> list[dict]:
     arr = uniform(rng, 0.0, 1.0, size=(count, 2 * n + 1))
     arr /= arr.sum(axis=1, keepdims=True)
+    arr = to_float32_exact(arr)  # sums to 1 up to float32 rounding, as stored
     return [{"p": a[:n], "q": a[n:]} for a in arr]
 
 
 def activity(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.0) -> list[dict]:
-    a, b = uniform(rng, low, high, size=(count, n)), uniform(rng, low, high, size=(count, n))
+    a, b = uniform32(rng, low, high, size=(count, n)), uniform32(rng, low, high, size=(count, n))
     return [{"s": s, "f": f} for s, f in zip(np.minimum(a, b), np.maximum(a, b))]
 
 
@@ -307,17 +329,26 @@ def task(rng: Rng, n: int, count: int, *, max_deadline: int | None = None, low: 
          high: float = 1.0) -> list[dict]:
     md = n if max_deadline is None else max_deadline
     ds = rng.integers(0, md, size=(count, n)) + 1
-    ws = uniform(rng, low, high, size=(count, n))
+    ws = uniform32(rng, low, high, size=(count, n))
     return [{"d": d, "w": w} for d, w in zip(ds, ws)]
 
 
 def _graph(directed, acyclic=False, weighted=False, p_default=0.5, source=False):
-    def sampler(rng: Rng, n: int, count: int, *, p=p_default, low: float = 0.0, high: float = 1.0) -> list[dict]:
+    """An ER graph sampler; only weighted graphs take the weight range ``low``, ``high``."""
+    def draw(rng: Rng, n: int, count: int, p, low: float = 0.0, high: float = 1.0) -> list[dict]:
         mats = er_graphs(rng, n, draw_ps(rng, p, count), count, directed=directed, acyclic=acyclic,
                          weighted=weighted, low=low, high=high)
         if not source:
             return [{"A": A} for A in mats]
         return [{"A": A, "s": s} for A, s in zip(mats, rng.integers(n, size=count).tolist())]
+
+    if weighted:
+        def sampler(rng: Rng, n: int, count: int, *, p=p_default, low: float = 0.0,
+                    high: float = 1.0) -> list[dict]:
+            return draw(rng, n, count, p, low, high)
+    else:
+        def sampler(rng: Rng, n: int, count: int, *, p=p_default) -> list[dict]:
+            return draw(rng, n, count, p)
     return sampler
 
 
@@ -331,7 +362,8 @@ def scc(rng: Rng, n: int, count: int, *, k: int = 4, p=0.5, eps: float = 0.01) -
 
 def matcher(rng: Rng, n: int, count: int, *, length_needle: int | None = None, chars: int = 4) -> list[dict]:
     """Needle of length n//5 (or ``length_needle``; negative -k: uniform in 1..k per sample) embedded
-    once in a haystack of length n - needle, so the nodes number n in all."""
+    once in a haystack of length n - needle, so the nodes number n in all.  :func:`check_options`
+    keeps needles in 1..n//2, so the needle fits in the haystack."""
     _need(n, 2, "string matchers")
     if length_needle is None:
         ms = np.full(count, 1 if n < 5 else n // 5)
@@ -339,7 +371,6 @@ def matcher(rng: Rng, n: int, count: int, *, length_needle: int | None = None, c
         ms = rng.integers(1, -length_needle + 1, size=count)
     else:
         ms = np.full(count, length_needle)
-    ms = np.clip(ms, 1, max(1, n // 2))  # the needle must fit in the haystack
     letters = rng.integers(0, chars, size=(count, n))  # per row: the needle, then the haystack
     # CLRS draws the start from [0, len(hay) - m), so the needle never ends the haystack; we allow
     # the last start only when there is no other (n = 2, 3), where CLRS fails.
@@ -361,14 +392,14 @@ def segments(rng: Rng, n: int, count: int, *, low: float = 0.0, high: float = 1.
     (a fair coin per sample, then only the rows that missed it are redrawn).
     ``n`` is ignored (always 4 nodes)."""
     want = rng.random(count) < 0.5
-    xy = uniform(rng, low, high, size=(count, 8))  # per row: xs = 4 values, then ys = 4 values
+    xy = uniform32(rng, low, high, size=(count, 8))  # per row: xs = 4 values, then ys = 4 values
     todo = np.arange(count)
     for _ in range(100_000):
         rows = xy[todo]
         todo = todo[_segments_cross(rows[:, :4].T, rows[:, 4:].T) != want[todo]]
         if not len(todo):
             return [{"xs": r[:4], "ys": r[4:]} for r in xy]
-        xy[todo] = uniform(rng, low, high, size=(len(todo), 8))
+        xy[todo] = uniform32(rng, low, high, size=(len(todo), 8))
     raise InputError(f"could not draw segments that {'meet' if want[todo[0]] else 'miss'} for "
                      f"low={low}, high={high}")
 
@@ -428,18 +459,178 @@ MIN_NODES = {"lcs_length": 2, "naive_string_matcher": 2, "kmp_matcher": 2}
 HALVED_P_ALGOS = frozenset({"articulation_points", "bridges", "mst_kruskal"})
 
 
+# ----------------------------------------------------------------------------- options
+VALUE_BOUND = 1e6  # |low|, |high|: sums over n and products of 3 drawn values stay finite in float32
+
+
+@dataclass(frozen=True)
+class Option:
+    """One sampler option: ``kind`` ('real', 'int', 'prob': a probability or a non-empty list of
+    them, 'needle': a needle length m or -k for uniform in 1..k, with m, k in 1..n//2), the closed
+    range ``[low, high]`` of its values, and whether ``None`` (the default rule) is allowed."""
+
+    kind: str
+    low: float = -math.inf
+    high: float = math.inf
+    none_ok: bool = False
+
+    def allowed(self) -> str:
+        if self.kind == "prob":
+            return "in [0, 1] (a probability, or a non-empty list of them)"
+        if self.kind == "needle":
+            return "a needle length m or -k (length uniform in 1..k), with 1 <= m, k <= n // 2, or None"
+        what = "an integer" if self.kind == "int" else "a number"
+        none = ", or None" if self.none_ok else ""
+        return f">= {self.low:g} and <= {self.high:g} ({what}{none})"
+
+
+@dataclass(frozen=True)
+class SamplerOptions:
+    """The options of one sampler; ``min_values``: how many float32 values ``[low, high]`` must
+    hold at least (more than 1 where draws must differ, e.g. to make segments miss)."""
+
+    options: Mapping[str, Option]
+    min_values: int = 1
+
+
+_REAL = Option("real", -VALUE_BOUND, VALUE_BOUND)
+_NONNEG = Option("real", 0.0, VALUE_BOUND)
+_PROB = Option("prob", 0.0, 1.0)
+_CHARS = Option("int", 1, 4)  # the CLRS alphabet: the ``key`` categorical has 4 classes
+_RANGE = SamplerOptions({"low": _REAL, "high": _REAL})
+_GRAPH = SamplerOptions({"p": _PROB})
+_WEIGHTED = SamplerOptions({"p": _PROB, "low": _REAL, "high": _REAL})
+_UNDIRECTED_WEIGHTED = SamplerOptions({"p": _PROB, "low": _NONNEG, "high": _NONNEG})  # sqrt(u v + 1e-3)
+_MATCHER = SamplerOptions({"length_needle": Option("needle", none_ok=True), "chars": _CHARS})
+
+# Every sampler's options, their kinds and allowed ranges: the one table check_options reads.
+OPTIONS: dict[str, SamplerOptions] = {
+    **{name: _RANGE for name in ("insertion_sort", "bubble_sort", "heapsort", "quicksort", "minimum",
+                                 "quickselect", "binary_search", "find_maximum_subarray_kadane",
+                                 "activity_selector")},
+    "task_scheduling": SamplerOptions({"max_deadline": Option("int", 1, FLOAT32_INT, none_ok=True),
+                                       "low": _REAL, "high": _REAL}),
+    "matrix_chain_order": SamplerOptions({"low": _NONNEG, "high": _NONNEG}),
+    "lcs_length": SamplerOptions({"chars": _CHARS}),
+    "optimal_bst": SamplerOptions({}),
+    **{name: _GRAPH for name in ("dfs", "bfs", "topological_sort", "articulation_points", "bridges")},
+    "strongly_connected_components": SamplerOptions({"k": Option("int", 1, FLOAT32_INT), "p": _PROB,
+                                                     "eps": _PROB}),
+    **{name: _UNDIRECTED_WEIGHTED for name in ("mst_kruskal", "mst_prim", "bellman_ford", "dijkstra",
+                                               "floyd_warshall")},
+    "dag_shortest_paths": _WEIGHTED,
+    "naive_string_matcher": _MATCHER, "kmp_matcher": _MATCHER,
+    "segments_intersect": SamplerOptions({"low": _REAL, "high": _REAL}, min_values=1 << 14),
+    **{name: SamplerOptions({"radius": Option("real", 1e-3, VALUE_BOUND)})
+       for name in ("graham_scan", "jarvis_march")},
+}
+
+
+def _table(name) -> SamplerOptions:
+    table = OPTIONS.get(name) if isinstance(name, str) else None
+    if table is None:
+        from .algorithms.registry import unknown_name_error
+        raise unknown_name_error(name)
+    return table
+
+
 def sampler_options(name: str) -> tuple[str, ...]:
-    """The option names the sampler of ``name`` accepts."""
-    return tuple(k for k, p in inspect.signature(BULK_SAMPLERS[name]).parameters.items()
-                 if p.kind == inspect.Parameter.KEYWORD_ONLY)
+    """The option names the sampler of ``name`` accepts (besides ``random_pos``)."""
+    return tuple(_table(name).options)
 
 
-def check_options(name: str, options: dict) -> None:
-    allowed = sampler_options(name)
-    unknown = sorted(set(options) - set(allowed))
+@functools.lru_cache(maxsize=None)
+def _defaults(name: str) -> dict:
+    """The default value of each option of the sampler of ``name``."""
+    return {k: p.default for k, p in inspect.signature(BULK_SAMPLERS[name]).parameters.items()
+            if p.kind == inspect.Parameter.KEYWORD_ONLY}
+
+
+def _float32_ordinal(x: float) -> int:
+    """Position of float32 ``x`` in the ordered float32 values (consecutive values differ by 1)."""
+    bits = int(np.float32(x).view(np.uint32))
+    return -(bits & 0x7FFFFFFF) if bits & 0x80000000 else bits
+
+
+def _check_value(name: str, key: str, opt: Option, value, n: int | None):
+    """``value`` normalised (reals rounded to float32), or an InputError naming the option."""
+    if value is None and (opt.none_ok or opt.kind == "needle"):
+        return None
+    if opt.kind == "prob":
+        try:
+            return _check_p(value, key)
+        except InputError as err:
+            raise InputError(f"{name}: {err}") from None
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    integral = isinstance(value, (int, np.integer)) and number
+    ok = integral if opt.kind in ("int", "needle") else number
+    if ok:
+        v = int(value) if integral else float(value)
+        if opt.kind == "needle":
+            ok = v != 0 and (n is None or abs(v) <= n // 2)
+        else:
+            ok = math.isfinite(v) and opt.low <= v <= opt.high
+    if not ok:
+        at = f" at n={n}" if opt.kind == "needle" and n is not None else ""
+        raise InputError(f"{name}: sampler option {key} must be {opt.allowed()}{at}, got {value!r}")
+    return float(np.float32(v)) if opt.kind == "real" else v
+
+
+def check_options(name: str, options: Mapping, n: int | None = None) -> dict:
+    """Validate sampler ``options`` of ``name`` against :data:`OPTIONS` (and ``random_pos``, a
+    bool); returns them normalised: reals rounded to float32 values, ``p`` a float or a list.
+    ``n``: the node count, for the rules that depend on it (needle lengths); None skips them."""
+    table = _table(name)
+    allowed = tuple(table.options)
+    unknown = sorted(set(options) - set(allowed) - {"random_pos"})
     if unknown:
+        close = sorted({m for k in unknown for m in difflib.get_close_matches(str(k), allowed + ("random_pos",))})
+        hint = f"; did you mean {close}?" if close else ""
         raise InputError(f"unknown sampler option(s) {unknown} for {name}; allowed: {list(allowed)} "
-                         f"(and random_pos)")
+                         f"(and random_pos){hint}")
+    out = {}
+    for key, value in options.items():
+        if key == "random_pos":
+            out[key] = check_bool("random_pos", value)
+        else:
+            out[key] = _check_value(name, key, table.options[key], value, n)
+    if "low" in table.options:
+        low, high = out.get("low", _defaults(name)["low"]), out.get("high", _defaults(name)["high"])
+        if low > high:
+            raise InputError(f"{name}: sampler options need low <= high, got low={low!r}, high={high!r}")
+        if _float32_ordinal(high) - _float32_ordinal(low) + 1 < table.min_values:
+            raise InputError(f"{name}: sampler options low={low!r}, high={high!r} span too few float32 "
+                             f"values (need {table.min_values}: a wider range)")
+    return out
+
+
+def check_int(arg: str, value, least: int) -> int:
+    """An integer (not a bool) >= ``least``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < least:
+        kind = "a positive integer" if least == 1 else f"an integer >= {least}"
+        raise InputError(f"{arg} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def check_bool(arg: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{arg} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_request(name: str, n, count, seed, random_pos, options: Mapping) -> tuple[int, int, int, bool, dict]:
+    """Everything a sampling call is given, validated once, up front: ``n`` (>= the sampler's
+    minimum), ``count`` (>= 1), ``seed`` (an integer >= 0), ``random_pos`` (a bool) and the
+    sampler options (:func:`check_options`).  Returns them normalised."""
+    n = check_int("n", n, 1)
+    count = check_int("count", count, 1)
+    seed = check_int("seed", seed, 0)
+    random_pos = check_bool("random_pos", random_pos)
+    options = check_options(name, options, n)
+    need = MIN_NODES.get(name, 1)
+    if n < need:
+        raise InputError(f"{name} needs n >= {need} nodes, got n={n}")
+    return n, count, seed, random_pos, options
 
 
 def generalist_p(name: str) -> Sequence[float]:

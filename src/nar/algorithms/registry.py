@@ -7,6 +7,7 @@ from typing import Callable
 
 from ..specs import CLRS_30_ALGS, SPECS
 from ..trace import Trajectory
+from ..validation import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,21 @@ def register(name: str, family: str):
     return deco
 
 
-def unknown_name_error(name: str) -> KeyError:
-    return KeyError(f"unknown algorithm {name!r}; valid names are: {', '.join(CLRS_30_ALGS)}")
+def unknown_name_error(name) -> UnknownNameError:
+    """An :class:`~nar.validation.InputError` (also a ``KeyError``) naming ``name``, its close
+    matches and every valid name."""
+    import difflib
+
+    close = difflib.get_close_matches(name, CLRS_30_ALGS, n=3, cutoff=0.6) if isinstance(name, str) else []
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return UnknownNameError(f"unknown algorithm {name!r}; {hint}valid names are: {', '.join(CLRS_30_ALGS)}")
 
 
 def get_algorithm(name: str) -> Algorithm:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        if name in SPECS:
+        if isinstance(name, str) and name in SPECS:
             raise NotImplementedError(f"algorithm {name!r} has a spec but no implementation yet") from None
         raise unknown_name_error(name) from None
 
