@@ -4,12 +4,17 @@
     nar train --algorithms all --out runs/generalist          # multi-task, one shared processor
     nar train --out runs/bfs --resume                         # continue a killed run
     torchrun --nproc_per_node 2 -m nar.cli train ...          # DDP (gloo on CPU, nccl on GPU)
-    nar eval runs/bfs --n 64 [--count K]
+    nar eval runs/bfs --n 64 [--count K] [--which last]
     nar report runs/bfs runs/dfs [--out report/]
+
+A bad argument is one line on stderr (``nar train: error: argument --steps: must be an integer >= 1,
+got '0'``) and exit code 2, never a traceback.
 """
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -20,12 +25,49 @@ _FLAGS = {"processor": "processor", "steps": "steps", "batch_size": "batch_size"
           "threads": "threads"}
 
 
+def _number(kind: type, low: float, *, strict: bool = False, below: float | None = None):
+    """An argparse type: a finite ``kind`` (int or float) >= ``low`` (> ``low`` if ``strict``; < ``below``)."""
+    what = "an integer" if kind is int else "a number"
+    bound = f"{'>' if strict else '>='} {low}" + (f" and < {below}" if below is not None else "")
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"must be {what} {bound}, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (strict and value == low) or \
+                (below is not None and value >= below):
+            raise argparse.ArgumentTypeError(f"must be {what} {bound}, got {text!r}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+POSITIVE_INT, POSITIVE_FLOAT = _number(int, 1), _number(float, 0, strict=True)
+SEED = _number(int, 0, below=2 ** 64)
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make ``parser`` report a usage error as one line (``nar eval: error: ...``) with exit code 2."""
+    def error(message: str):
+        parser.exit(2, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
+    parser.error = error
+    return parser
+
+
 def _errors():
     from ..models import DenseMemoryError
     from ..validation import InputError
     from .loop import TrainingDiverged
 
     return InputError, DenseMemoryError, TrainingDiverged
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or \
+        (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
 
 
 def _fail(msg: str, code: int = 2) -> int:
@@ -43,6 +85,11 @@ def _guarded(fn):
             return _fail(str(exc), 3)
         except (InputError, DenseMemoryError, FileNotFoundError) as exc:
             return _fail(str(exc))
+        except (MemoryError, RuntimeError) as exc:
+            if not _out_of_memory(exc):
+                raise
+            return _fail(f"out of memory ({str(exc).splitlines()[0][:200]}); use a smaller --hidden, "
+                         f"--batch-size, --n or --count", 1)
     return run
 
 
@@ -97,7 +144,8 @@ def cmd_eval(args) -> int:
 
     algs = args.algorithm.split(",") if args.algorithm else None
     results = evaluate_checkpoint(args.checkpoint, n=args.n, count=args.count, seed=args.seed, algorithms=algs,
-                                  batch_size=args.batch_size, device=args.device, step_count=args.step_count)
+                                  batch_size=args.batch_size, device=args.device, step_count=args.step_count,
+                                  which=args.which)
     if args.json:
         print(json.dumps({k: r.as_dict() for k, r in results.items()}, indent=1))
         return 0
@@ -122,19 +170,20 @@ def cmd_report(args) -> int:
 
 def add_subparser(sub) -> None:
     """Add ``train``, ``eval`` and ``report`` to the ``nar`` command's subparsers."""
-    p = sub.add_parser("train", help="train a learned reasoner (single- or multi-task)",
-                       description="Train a learned reasoner. Config: defaults < --config < flags < --set.")
+    p = _one_line_errors(sub.add_parser(
+        "train", help="train a learned reasoner (single- or multi-task)",
+        description="Train a learned reasoner. Config: defaults < --config < flags < --set."))
     p.add_argument("--algorithm", help="one algorithm (e.g. bfs)")
     p.add_argument("--algorithms", help="'all' or a comma-separated list (multi-task)")
     p.add_argument("--processor", help="processor name (default triplet_gmpnn)")
-    p.add_argument("--steps", type=int)
-    p.add_argument("--batch-size", dest="batch_size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--hidden", type=int)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--steps", type=POSITIVE_INT)
+    p.add_argument("--batch-size", dest="batch_size", type=POSITIVE_INT)
+    p.add_argument("--lr", type=POSITIVE_FLOAT)
+    p.add_argument("--hidden", type=POSITIVE_INT)
+    p.add_argument("--seed", type=SEED)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--time-limit", dest="time_limit", type=float, help="stop after this many seconds")
+    p.add_argument("--threads", type=POSITIVE_INT, help="torch CPU threads")
+    p.add_argument("--time-limit", dest="time_limit", type=POSITIVE_FLOAT, help="stop after this many seconds")
     p.add_argument("--step-count", dest="step_count", choices=("truth", "learned"),
                    help="ground-truth trajectory length or a learned termination head")
     p.add_argument("--config", help="YAML or JSON config file")
@@ -144,19 +193,22 @@ def add_subparser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="score a checkpoint on a fresh CLRS30-style set")
-    p.add_argument("checkpoint", help="run directory (best-validation checkpoint) or checkpoint directory")
-    p.add_argument("--n", type=int, default=64, help="nodes per sample (default 64)")
-    p.add_argument("--count", type=int, default=None, help="samples (default CLRS30: 32 x multiplier)")
-    p.add_argument("--seed", type=int, default=None, help="default 3 (the CLRS30 test split's)")
+    p = _one_line_errors(sub.add_parser("eval", help="score a checkpoint on a fresh CLRS30-style set"))
+    p.add_argument("checkpoint", help="run directory (its best-validation checkpoint, or see --which) or "
+                                      "checkpoint directory")
+    p.add_argument("--which", choices=("best", "last"), default="best",
+                   help="which checkpoint of a run directory (default best: best validation score)")
+    p.add_argument("--n", type=POSITIVE_INT, default=64, help="nodes per sample (default 64)")
+    p.add_argument("--count", type=POSITIVE_INT, default=None, help="samples (default CLRS30: 32 x multiplier)")
+    p.add_argument("--seed", type=SEED, default=None, help="default 3 (the CLRS30 test split's)")
     p.add_argument("--algorithm", help="comma-separated subset of the model's algorithms")
-    p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
+    p.add_argument("--batch-size", dest="batch_size", type=POSITIVE_INT, default=None)
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     p.add_argument("--step-count", dest="step_count", choices=("truth", "learned"), default=None)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("report", help="markdown table and PNG learning curves of training runs")
+    p = _one_line_errors(sub.add_parser("report", help="markdown table and PNG learning curves of training runs"))
     p.add_argument("runs", nargs="+", help="run directories")
     p.add_argument("--out", default="report", help="folder for report.md and learning_curves.png")
     p.set_defaults(func=cmd_report)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -170,6 +171,10 @@ class TrainConfig:
             v = getattr(self, key)
             if v is not None and v < 1:
                 raise ConfigError(f"{key} must be >= 1 or null, got {v}")
+        for key in ("lr", "grad_clip", "teacher_forcing", "dropout", "time_limit"):
+            v = getattr(self, key)
+            if v is not None and not math.isfinite(v):
+                raise ConfigError(f"{key} must be a finite number, got {v}")
         if self.num_workers < 0:
             raise ConfigError(f"num_workers must be >= 0, got {self.num_workers}")
         if not (self.lr > 0):
@@ -182,8 +187,8 @@ class TrainConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.time_limit is not None and not self.time_limit > 0:
             raise ConfigError(f"time_limit must be > 0 seconds or null, got {self.time_limit}")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        if not 0 <= self.seed < 2 ** 64:
+            raise ConfigError(f"seed must be in [0, 2**64), got {self.seed}")
         if not self.train_sizes or min(self.train_sizes) < 1:
             raise ConfigError(f"train_sizes must be a non-empty list of sizes >= 1, got {self.train_sizes}")
         if self.length_needle == 0:

@@ -32,6 +32,13 @@ class DistInfo:
 
 
 def pick_device(pref: str, local_rank: int = 0) -> torch.device:
+    """The device for ``pref`` ('auto', 'cpu' or 'cuda'); anything else is a ConfigError."""
+    from .config import DEVICES
+
+    if not isinstance(pref, str) or pref not in DEVICES:
+        from .config import ConfigError
+
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}; got {pref!r}")
     if pref == "cuda" or (pref == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
             from .config import ConfigError

@@ -67,11 +67,22 @@ def mean_score(results: dict[str, EvalResult]) -> float:
     return sum(r.scores.score for r in results.values()) / len(results)
 
 
+def check_int(arg: str, value, low: int, *, optional: bool = False) -> None:
+    """InputError unless ``value`` is an integer >= ``low`` (or None when ``optional``)."""
+    from ..validation import InputError
+
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InputError(f"{arg} must be an integer >= {low}{' or None' if optional else ''}, got {value!r}")
+
+
 def evaluate_checkpoint(path, *, n: int = 64, count: int | None = None, seed: int | None = None,
                         algorithms: list[str] | None = None, batch_size: int | None = None,
                         device: str = "auto", step_count: str | None = None,
-                        split: str = "test") -> dict[str, EvalResult]:
-    """Score a checkpoint (run dir: its best-validation checkpoint) on a fresh CLRS30-style set.
+                        split: str = "test", which: str = "best") -> dict[str, EvalResult]:
+    """Score a checkpoint (run dir: its ``which`` checkpoint, best-validation by default) on a fresh
+    CLRS30-style set.
 
     ``n``/``count``/``seed`` default to the CLRS30 test split (n = 64, 32 x multiplier, seed 3).
     ``step_count`` defaults to the one the model was trained with.
@@ -79,7 +90,11 @@ def evaluate_checkpoint(path, *, n: int = 64, count: int | None = None, seed: in
     from .data import eval_batches
     from .inference import load
 
-    loaded = load(path, device=device)
+    check_int("n", n, 1)
+    check_int("count", count, 1, optional=True)
+    check_int("seed", seed, 0, optional=True)
+    check_int("batch_size", batch_size, 1, optional=True)
+    loaded = load(path, device=device, which=which)
     cfg = loaded.config
     if step_count is not None:
         if step_count == "learned" and cfg.step_count != "learned":

@@ -67,9 +67,16 @@ def decode_outputs(name: str, outputs: dict[str, torch.Tensor], index: int = 0) 
     return res
 
 
-def load(path, device: str = "cpu") -> LoadedModel:
-    """The model of checkpoint ``path`` (a run directory: its best-validation checkpoint, else its last)."""
-    ckpt = ck.resolve(path, prefer="best")
+def load(path, device: str = "cpu", which: str = "best") -> LoadedModel:
+    """The model of checkpoint ``path``: a checkpoint directory, or a run directory's ``which`` checkpoint
+    ('best': best validation, the default; 'last').  A run without that checkpoint is a
+    :class:`~nar.train.CheckpointError` saying which it has (no silent fallback).
+
+    Everything read is verified (:mod:`nar.train.checkpoint`): the manifest's own hash, the weights'
+    hash, and that the architecture config recorded in both agrees.
+    """
+    dev = pick_device(device)
+    ckpt = ck.resolve(path, which)
     meta = ck.read_meta(ckpt)
     if meta.get("model") not in MODELS:
         raise ck.CheckpointError(f"{ckpt}: model {meta.get('model')!r} is not available here "
@@ -78,7 +85,9 @@ def load(path, device: str = "cpu") -> LoadedModel:
         cfg = TrainConfig.from_dict(meta["config"], source=str(ckpt / ck.META))
     except (KeyError, ConfigError) as exc:
         raise ck.CheckpointError(f"{ckpt}: its configuration cannot be used here ({exc})") from None
-    dev = pick_device(device)
+    if cfg.model != meta.get("model") or list(cfg.algorithms) != list(meta.get("algorithms", [])):
+        raise ck.CheckpointError(f"{ckpt / ck.META}: model/algorithms ({meta.get('model')!r}, "
+                                 f"{meta.get('algorithms')}) disagree with its config ({cfg.model!r}, {cfg.algorithms})")
     with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; leave the caller's RNG alone
         model = build_model(cfg)
     ck.load_weights(ckpt, model, meta)

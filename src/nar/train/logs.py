@@ -41,33 +41,69 @@ def _fmt(v):
     return v
 
 
+NUMERIC = {"step": int, "loss": float, "output_loss": float, "hint_loss": float, "grad_norm": float, "lr": float,
+           "seconds": float, "value": float}
+
+
+def _parse_log(path) -> tuple[list[str], list[tuple[str, dict]], bool]:
+    """``(header lines, [(line, row)], cut)``: see :func:`read_log`."""
+    from ..validation import InputError
+
+    text = Path(path).read_text()
+    cut = bool(text) and not text.endswith("\n")
+    lines = text.splitlines(keepends=True)
+    if cut:
+        lines = lines[:-1]
+    if not lines:
+        return [], [], cut
+    header = next(csv.reader(lines[:1]))
+    rows = []
+    for i, (line, values) in enumerate(zip(lines[1:], csv.reader(lines[1:])), start=2):
+        if len(values) != len(header):
+            raise InputError(f"{path}: line {i} has {len(values)} fields, the header {len(header)}; the file is "
+                             f"damaged (delete the line, or the run's logs)")
+        row = dict(zip(header, values))
+        for k, kind in NUMERIC.items():
+            if k in row:
+                try:
+                    row[k] = kind(row[k])
+                except ValueError:
+                    raise InputError(f"{path}: line {i} column {k} is not a number ({row[k]!r}); the file is "
+                                     f"damaged (delete the line, or the run's logs)") from None
+        rows.append((line, row))
+    return lines[:1], rows, cut
+
+
+def read_log(path) -> tuple[list[dict], bool]:
+    """``(rows, cut)`` of a log CSV written by :class:`CSVLog`, numeric columns parsed.
+
+    A last line without its newline is a row whose write was cut (a killed run): it is left out and
+    ``cut`` is True.  Any other malformed row is an :class:`~nar.validation.InputError` naming the line.
+    """
+    if not Path(path).is_file():
+        return [], False
+    _, rows, cut = _parse_log(path)
+    return [r for _, r in rows], cut
+
+
 def read_csv(path) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    """The complete rows of a log CSV (see :func:`read_log`)."""
+    return read_log(path)[0]
 
 
-def truncate(path, max_step: int) -> None:
-    """Keep only rows with ``step <= max_step`` (on resume: drop what the lost interval logged)."""
+def truncate(path, max_step: int) -> int | None:
+    """Keep only complete rows with ``step <= max_step`` (on resume: drop what the lost interval logged,
+    and a row cut by a kill); returns the step of the last row kept (None if none)."""
     from ..data.store import atomic_write
 
     path = Path(path)
     if not path.is_file():
-        return
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        fields = reader.fieldnames or []
-        rows = [r for r in reader if int(r["step"]) <= max_step]
-    import io
-
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=fields)
-    w.writeheader()
-    w.writerows(rows)
-    data = out.getvalue().encode()
+        return None
+    header, rows, _ = _parse_log(path)
+    kept = [(line, r) for line, r in rows if r["step"] <= max_step]
+    data = "".join(header + [line for line, _ in kept]).encode()
     atomic_write(path, lambda put: put(data))
+    return kept[-1][1]["step"] if kept else None
 
 
 class RunLog:
@@ -76,11 +112,12 @@ class RunLog:
     def __init__(self, run_dir, *, enabled: bool = True, resume_step: int | None = None):
         self.enabled = enabled
         self.tb = None
+        self.last_train_step = None  # step of train.csv's last row after a resume's truncation
         if not enabled:
             return
         run_dir = Path(run_dir)
         if resume_step is not None:
-            truncate(run_dir / "train.csv", resume_step)
+            self.last_train_step = truncate(run_dir / "train.csv", resume_step)
             truncate(run_dir / "eval.csv", resume_step)
         self.train = CSVLog(run_dir / "train.csv", TRAIN_FIELDS)
         self.eval = CSVLog(run_dir / "eval.csv", EVAL_FIELDS)

@@ -6,9 +6,14 @@ atomic resumable checkpoints, a NaN guard, DDP, and the final test of the best m
 Reproducibility: the model is initialised from ``torch.manual_seed(seed)``; the batch of every step is
 a pure function of ``(seed, step, rank)`` (:mod:`nar.train.data`); the model's own randomness
 (teacher forcing, Gumbel noise, dropout) comes from a generator seeded by ``(seed, step, rank)``.
-A checkpoint stores weights, Adam's state, the global RNG states and the step, so a run resumed from
-step ``k`` performs exactly the updates an uninterrupted run performs after step ``k`` (bitwise on CPU
-with the same thread count).
+A checkpoint stores weights, Adam's state, the global RNG states, the step and the log's running sums,
+so a run resumed from step ``k`` performs exactly the updates an uninterrupted run performs after step
+``k`` (bitwise on CPU with the same thread count) and writes the same ``train.csv`` rows (up to the
+wall-clock ``seconds`` column).  Everything a resume reads is hash-checked (:mod:`nar.train.checkpoint`),
+and the run's ``config.json`` must agree with the last checkpoint's recorded config.
+
+One process at a time: a run holds an advisory lock on its folder (:func:`nar.locking.locked`) for its
+whole life; a second ``nar train`` into the same ``--out`` fails at once with :class:`RunInUse`.
 
 Multi-task (several algorithms): one algorithm per step, drawn uniformly (Ibarz et al. 2022 train a
 generalist on all algorithms with a shared processor; their stabilisers -- gradient clipping, Xavier
@@ -21,6 +26,7 @@ import json
 import math
 import platform
 import time
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +34,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..locking import LockTimeout, lock_path, locked
 from . import checkpoint as ck
 from . import ddp
 from .config import ConfigError, TrainConfig
@@ -42,6 +49,11 @@ RESUMABLE_KEYS = ("steps", "time_limit", "eval_every", "checkpoint_every", "log_
                   "num_workers", "data_dir")
 RESULTS = "results.json"
 CONFIG = "config.json"
+LOCK_TIMEOUT = 2.0  # seconds a run waits for its folder's lock before giving up
+
+
+class RunInUse(ConfigError):
+    """Another process is training into the same run folder."""
 
 
 class TrainingDiverged(RuntimeError):
@@ -50,6 +62,11 @@ class TrainingDiverged(RuntimeError):
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
     return int(np.random.SeedSequence([seed, 0xB2, step, rank]).generate_state(1, np.uint32)[0])
+
+
+def _empty_sums() -> dict:
+    """The running sums of ``train.csv``'s next row (saved in checkpoints, so a resume continues them)."""
+    return {"loss": 0.0, "output": 0.0, "hint": 0.0, "n": 0, "grad_norm": 0.0}
 
 
 class _Progress:
@@ -84,12 +101,11 @@ class _Progress:
             self.bar.close()
 
 
-def check_resume_config(saved: TrainConfig, new: TrainConfig, run_dir) -> None:
-    a, b = saved.to_dict(), new.to_dict()
-    diff = [k for k in a if k not in RESUMABLE_KEYS and a[k] != b[k]]
+def check_resume_config(saved: dict, new: dict, run_dir) -> None:
+    """ConfigError unless ``new`` equals the run's recorded config ``saved`` outside :data:`RESUMABLE_KEYS`."""
+    diff = ck.config_diff(saved, new, RESUMABLE_KEYS, "{key}={a!r} (now {b!r})")
     if diff:
-        raise ConfigError(f"{run_dir} was trained with a different configuration: "
-                          + ", ".join(f"{k}={a[k]!r} (now {b[k]!r})" for k in diff)
+        raise ConfigError(f"{run_dir} was trained with a different configuration: " + ", ".join(diff)
                           + f"; only {', '.join(RESUMABLE_KEYS)} may change on --resume")
 
 
@@ -112,27 +128,68 @@ class Trainer:
     def run(self) -> dict:
         self.info = ddp.setup(self.cfg.device)
         try:
-            return self._run()
+            if self.resume and not (self.out / CONFIG).is_file() and not (self.out / "checkpoints").is_dir():
+                raise ConfigError(f"{self.out}: no training run to resume there (no {CONFIG}, no checkpoints/); "
+                                  f"drop --resume to start a new run, or give the folder of an existing run")
+            with self._lock():
+                return self._run()
         finally:
             ddp.teardown(self.info)
 
-    def _prepare_dir(self) -> tuple[Path | None, bool]:
-        """(last checkpoint to resume from or None, whether a previous run exists)."""
+    @contextmanager
+    def _lock(self):
+        """Rank 0 holds the run folder's lock for the whole run; every rank fails if it cannot."""
+        with ExitStack() as stack:
+            busy = False
+            if self.info.main:
+                try:
+                    stack.enter_context(locked(self.out, timeout=LOCK_TIMEOUT))
+                except LockTimeout:
+                    busy = True
+            if ddp.any_true(busy, self.info):
+                raise RunInUse(f"{self.out}: run folder in use by another process (it holds {lock_path(self.out)}); "
+                               f"wait for that run to finish, or train into another --out")
+            yield
+
+    def _prepare_dir(self) -> Path | None:
+        """The last checkpoint to resume from (or None), after checking the run folder and its config.
+
+        On resume, the run's config as recorded (hash-checked) in its last checkpoint is the reference:
+        ``config.json`` and the new config may differ from it only in :data:`RESUMABLE_KEYS`."""
         out, cfg = self.out, self.cfg
         saved = out / CONFIG
         exists = saved.is_file() or (out / "checkpoints").is_dir()
         if exists and not self.resume:
             raise ConfigError(f"{out} already holds a training run; pass --resume to continue it, or choose "
                               f"another --out")
-        if self.resume and saved.is_file():
-            check_resume_config(TrainConfig.from_dict(json.loads(saved.read_text()), source=str(saved)), cfg, out)
-        return (ck.pointer(out, "last") if self.resume else None), exists
+        if not self.resume:
+            return None
+        last = ck.pointer(out, "last")
+        recorded = ck.read_meta(last).get("config") if last is not None else None
+        if saved.is_file():
+            try:
+                on_disk = TrainConfig.from_dict(json.loads(saved.read_text()), source=str(saved)).to_dict()
+            except (ValueError, ConfigError) as exc:
+                raise ck.CheckpointError(f"{saved}: corrupted or edited ({exc}); it no longer describes this "
+                                         f"run") from None
+            if recorded is not None:
+                diff = ck.config_diff(on_disk, recorded, RESUMABLE_KEYS, "{key}={a!r} (checkpoint: {b!r})")
+                if diff:
+                    raise ck.CheckpointError(
+                        f"{saved} differs from the configuration recorded (hash-checked) in {last / ck.META}: "
+                        f"{', '.join(diff)}; it was edited or corrupted: restore it (only "
+                        f"{', '.join(RESUMABLE_KEYS)} may change between sessions)")
+            else:
+                recorded = on_disk
+        if recorded is not None:
+            check_resume_config(recorded, cfg.to_dict(), out)
+        return last
 
     def _run(self) -> dict:
         cfg, info, out = self.cfg, self.info, self.out
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        last, _ = self._prepare_dir()
+        last = self._prepare_dir()
         ddp.barrier(info)  # every rank has looked at the directory before rank 0 writes to it
         if info.main:
             out.mkdir(parents=True, exist_ok=True)
@@ -146,10 +203,11 @@ class Trainer:
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         step, elapsed = 0, 0.0
         best = {"score": None, "step": None, "checkpoint": None, "scores": {}}
+        sums = _empty_sums()
         if last is not None:
-            ck.load_weights(last, model)
-            state = ck.load_training_state(last, opt)
+            state = self.restore(last, model, opt)
             step, elapsed, best = int(state["step"]), float(state["elapsed"]), dict(state["best"])
+            sums = dict(state["log"])
             if info.main:  # forget a best checkpoint written after the one we resume from
                 keep = best["checkpoint"] if best["checkpoint"] and (out / "checkpoints" / best["checkpoint"]).is_dir() else None
                 ck.set_pointer(out, "best", keep)
@@ -161,13 +219,14 @@ class Trainer:
                 ck.prune(out)
         ddp.barrier(info)
         log = RunLog(out, enabled=info.main, resume_step=step if self.resume else None)
+        if log.last_train_step == step:  # a row at the resumed step (a time-limit stop) already holds the sums
+            sums = _empty_sums()
         net = ddp.wrap(model, info, multi_task=len(cfg.algorithms) > 1)
         data = TrainData(cfg)
         val_sets: dict = {}
         desc = ",".join(cfg.algorithms) if len(cfg.algorithms) <= 3 else f"{len(cfg.algorithms)} algorithms"
         bar = _Progress(cfg.steps, step, self.progress and info.main, f"{desc} {cfg.processor}")
         start_step, t0 = step, time.perf_counter() - elapsed
-        sums = {"loss": 0.0, "output": 0.0, "hint": 0.0, "n": 0}
         stream = data.loader(step, info.rank, info.world)
         try:
             while step < cfg.steps:
@@ -200,21 +259,33 @@ class Trainer:
                 if step % cfg.eval_every == 0:
                     best = self._validate(model, val_sets, step, best, log, bar)
                 if step % cfg.checkpoint_every == 0:
-                    self._save_last(model, opt, step, time.perf_counter() - t0, best)
+                    self._save_last(model, opt, step, time.perf_counter() - t0, best, sums)
         finally:
             del stream
             bar.close()
         elapsed = time.perf_counter() - t0
         if sums["n"]:  # stopped by the time limit between two log rows
-            self._log_train(log, step, sums, elapsed)
+            sums = self._log_train(log, step, sums, elapsed)
         if step > start_step and step % cfg.eval_every != 0:  # the last step was not validated yet
             best = self._validate(model, val_sets, step, best, log, bar)
         if step > start_step and step % cfg.checkpoint_every != 0:
-            self._save_last(model, opt, step, elapsed, best)
+            self._save_last(model, opt, step, elapsed, best, sums)
         self.on_train_end(model, step)
         results = self._test(model, step, start_step, elapsed, best, log)
         log.close()
         return results
+
+    def restore(self, last: Path, model, opt) -> dict:
+        """Load weights, optimizer, RNGs and the trainer's state from ``last`` (all hash-checked)."""
+        meta = ck.read_meta(last)
+        ck.load_weights(last, model, meta, config=self.cfg.to_dict(), may_differ=RESUMABLE_KEYS)
+        state = ck.load_training_state(last, opt, meta)
+        try:
+            state = {"step": int(state["step"]), "elapsed": float(state["elapsed"]), "best": dict(state["best"]),
+                     "log": {k: state["log"][k] for k in _empty_sums()}}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ck.CheckpointError(f"{last / ck.STATE}: trainer state incomplete ({exc!r})") from None
+        return state
 
     # -- pieces ---------------------------------------------------------------------------------------
     def _log_train(self, log: RunLog, step: int, sums: dict, seconds: float) -> dict:
@@ -222,7 +293,7 @@ class Trainer:
         log.train_row({"step": step, "algorithm": self.cfg.algorithms[0] if len(self.cfg.algorithms) == 1 else "mixed",
                        "loss": sums["loss"] / k, "output_loss": sums["output"] / k, "hint_loss": sums["hint"] / k,
                        "grad_norm": sums["grad_norm"], "lr": self.cfg.lr, "seconds": seconds})
-        return {"loss": 0.0, "output": 0.0, "hint": 0.0, "n": 0}
+        return _empty_sums()
 
     def _diverged_message(self, step: int, name: str, loss: float, norm: float) -> str:
         last = ck.pointer(self.out, "last")
@@ -236,12 +307,12 @@ class Trainer:
         return {"model": self.cfg.model, "algorithms": list(self.cfg.algorithms), "config": self.cfg.to_dict(),
                 "step_count": self.cfg.step_count, "metrics": metrics, "nar_version": __version__}
 
-    def _save_last(self, model, opt, step: int, elapsed: float, best: dict) -> None:
+    def _save_last(self, model, opt, step: int, elapsed: float, best: dict, sums: dict) -> None:
         if self.info.main:
             meta = self._meta(step, {"best_val": best["score"], "best_step": best["step"]})
             meta["best_checkpoint"] = best["checkpoint"]
             ck.save_checkpoint(self.out, "last", step, model, meta, optimizer=opt,
-                               state={"step": step, "elapsed": elapsed, "best": best})
+                               state={"step": step, "elapsed": elapsed, "best": best, "log": dict(sums)})
         ddp.barrier(self.info)
 
     def _validate(self, model, val_sets: dict, step: int, best: dict, log: RunLog, bar: _Progress) -> dict:
@@ -265,7 +336,7 @@ class Trainer:
         cfg, info = self.cfg, self.info
         ckpt = ck.pointer(self.out, "best")
         if ckpt is not None:  # test the best-validation weights, as CLRS does
-            ck.load_weights(ckpt, model)
+            ck.load_weights(ckpt, model, config=cfg.to_dict(), may_differ=RESUMABLE_KEYS)
         test_sets = {a: eval_batches(cfg, a, "test") for a in cfg.algorithms}
         results = evaluate_sets(model, test_sets, cfg, info.device, "test")
         test_step = best["step"] if ckpt is not None else step

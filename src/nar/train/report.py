@@ -9,24 +9,38 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .logs import read_csv
+from ..validation import InputError
+from .logs import read_log
 from .loop import CONFIG, RESULTS
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON ({exc}); the file is damaged") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
 
 
 class RunRecord:
     """What the report needs of one run directory."""
 
     def __init__(self, path):
-        from ..validation import InputError
-
         self.path = Path(path)
         if not (self.path / CONFIG).is_file():
             raise InputError(f"{self.path} is not a training run (no {CONFIG}); give directories written by "
                              f"`nar train --out`")
-        self.config = json.loads((self.path / CONFIG).read_text())
-        self.results = json.loads((self.path / RESULTS).read_text()) if (self.path / RESULTS).is_file() else None
-        self.evals = read_csv(self.path / "eval.csv")
-        self.train = read_csv(self.path / "train.csv")
+        self.config = _read_json(self.path / CONFIG)
+        missing = [k for k in ("algorithms", "processor", "model", "steps", "step_count") if k not in self.config]
+        if missing:
+            raise InputError(f"{self.path / CONFIG}: not a training config (no {', '.join(missing)})")
+        self.results = _read_json(self.path / RESULTS) if (self.path / RESULTS).is_file() else None
+        self.evals, cut_eval = read_log(self.path / "eval.csv")
+        self.train, cut_train = read_log(self.path / "train.csv")
+        self.notes = [f"{self.name}: the last row of {f} was cut mid-write (a killed run?) and is left out"
+                      for f, cut in (("train.csv", cut_train), ("eval.csv", cut_eval)) if cut]
 
     @property
     def name(self) -> str:
@@ -34,15 +48,15 @@ class RunRecord:
 
     def val_curve(self, algorithm: str) -> tuple[list[int], list[float]]:
         rows = [r for r in self.evals if r["split"] == "val" and r["algorithm"] == algorithm and r["metric"] == "score"]
-        return [int(r["step"]) for r in rows], [float(r["value"]) for r in rows]
+        return [r["step"] for r in rows], [r["value"] for r in rows]
 
     def loss_curve(self) -> tuple[list[int], list[float]]:
-        return [int(r["step"]) for r in self.train], [float(r["loss"]) for r in self.train]
+        return [r["step"] for r in self.train], [r["loss"] for r in self.train]
 
     def rows(self) -> list[dict]:
         out = []
         res = self.results
-        steps_done = res["steps_done"] if res else (int(self.train[-1]["step"]) if self.train else 0)
+        steps_done = res["steps_done"] if res else (self.train[-1]["step"] if self.train else 0)
         for name in self.config["algorithms"]:
             steps, vals = self.val_curve(name)
             if res:
@@ -79,6 +93,7 @@ def markdown(records: list[RunRecord]) -> str:
     lines.append("\nScores in % (CLRS metrics, mean over output probes); val = best validation score (the "
                  "checkpoint tested); step count: 'truth' = ground-truth trajectory length, 'learned' = "
                  "termination head.")
+    lines += [f"\nNote: {n}" for rec in records for n in rec.notes]
     return "\n".join(lines)
 
 
