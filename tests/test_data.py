@@ -363,7 +363,10 @@ def test_mismatched_or_missing_split_is_detected(tmp_path):
 
 def test_failure_mid_generation_leaves_nothing(tmp_path, small_chunks, monkeypatch):
     write_splits(tmp_path, "bfs", {"val": TINY["val"]})
-    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    def files():  # lock files (empty, kept by design: nar.locking) are not data
+        return {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".lock"}
+
+    before = files()
     calls = []
 
     def failing_chunk(*args, **kwargs):
@@ -375,7 +378,7 @@ def test_failure_mid_generation_leaves_nothing(tmp_path, small_chunks, monkeypat
     monkeypatch.setattr(splits_mod, "chunk", failing_chunk)
     with pytest.raises(KeyboardInterrupt):
         write_splits(tmp_path, "bfs", TINY)
-    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    after = files()
     assert after == before  # no partial train file, no temp file, manifest unchanged
 
 

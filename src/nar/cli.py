@@ -3,10 +3,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
 from .validation import InputError
+
+SAMPLE_FORMATS = (".safetensors",)  # extensions `nar sample --out` writes (nar's trajectory file)
+
+
+class Terminated(BaseException):
+    """Raised by the ``nar`` command's SIGTERM handler, so that ``finally`` blocks (temp-file
+    cleanup) run before the process exits with 143."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit code 2), like nar's other errors."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _int_at_least(low: int):
+    """argparse type: an integer >= ``low``, with an error naming the allowed range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
 
 
 def _parse_option(text: str) -> tuple[str, object]:
@@ -41,13 +71,25 @@ def cmd_sample(args) -> int:
     from .api import iter_samples
     from .data import save_trajectories
 
+    out = Path(args.out)
+    if out.suffix.lower() not in SAMPLE_FORMATS:
+        raise InputError(f"--out {out}: unsupported extension {out.suffix or '(none)'!r}; nar sample "
+                         f"writes {' or '.join(SAMPLE_FORMATS)} (nar's trajectory file, any "
+                         f"safetensors reader opens it; load it with nar.data.load_trajectories)")
     options = dict(args.option or [])
     stream = iter_samples(args.algorithm, n=args.n, count=args.count, seed=args.seed,
                           random_pos=args.random_pos, **options)
-    trajs = list(tqdm(stream, total=args.count, desc=f"{args.algorithm} n={args.n}", unit="sample",
-                      disable=args.quiet))
-    path = save_trajectories(args.out, trajs)
-    print(f"wrote {len(trajs)} trajectories of {args.algorithm} (n={args.n}, seed={args.seed}) to {path}")
+    with tqdm(total=args.count, desc=f"{args.algorithm} n={args.n}", unit="sample",
+              disable=args.quiet) as bar:
+        def progress(done, _total, _what) -> None:  # generation and encoding, sample by sample
+            bar.update(done - bar.n)
+            if done == args.count:
+                bar.set_postfix_str(f"writing {out.name}")
+
+        # streamed: each trajectory is encoded as it is drawn, so the bar covers the whole job
+        sha = save_trajectories(out, stream, progress=progress)
+    print(f"wrote {args.count} trajectories of {args.algorithm} (n={args.n}, seed={args.seed}) "
+          f"to {out} (sha256 {sha})")
     return 0
 
 
@@ -61,16 +103,15 @@ def cmd_splits(args) -> int:
         from .specs import CLRS_30_ALGS
 
         names = list(CLRS_30_ALGS)
-    bar = tqdm(desc="splits", unit="sample", disable=args.quiet)
+    with tqdm(desc="splits", unit="sample", disable=args.quiet) as bar:
+        def progress(done, total, what):
+            bar.total = total
+            bar.set_description(str(what))
+            bar.n = done
+            bar.refresh()
 
-    def progress(done, total, what):
-        bar.total = total
-        bar.set_description(str(what))
-        bar.n = done
-        bar.refresh()
-
-    write_splits(args.out, names, splits=tuple(args.splits), overwrite=args.overwrite, progress=progress)
-    bar.close()
+        write_splits(args.out, names, splits=tuple(args.splits), overwrite=args.overwrite,
+                     progress=progress)
     print(f"splits {args.splits} of {len(names)} algorithm(s) verified in {args.out} (manifest.json)")
     return 0
 
@@ -89,7 +130,7 @@ def cmd_show(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nar", description="Neural algorithmic reasoning: CLRS-30 data, "
+    parser = _Parser(prog="nar", description="Neural algorithmic reasoning: CLRS-30 data, "
                                      "learned, equilibrium and exact reasoners.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -98,10 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="generate trajectories and write them to a file")
     p.add_argument("algorithm")
-    p.add_argument("--n", type=int, default=16, help="number of nodes (default 16)")
-    p.add_argument("--count", type=int, default=1000, help="number of trajectories (default 1000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output file (.safetensors or .npz)")
+    p.add_argument("--n", type=_int_at_least(1), default=16, help="number of nodes (default 16)")
+    p.add_argument("--count", type=_int_at_least(1), default=1000,
+                   help="number of trajectories (default 1000)")
+    p.add_argument("--seed", type=_int_at_least(0), default=0)
+    p.add_argument("--out", required=True, help="output file, .safetensors (read it with "
+                   "nar.data.load_trajectories or any safetensors reader)")
     p.add_argument("--random-pos", action="store_true", help="sorted U[0,1] pos, as in CLRS training")
     p.add_argument("--option", type=_parse_option, action="append", metavar="KEY=VALUE",
                    help="sampler option, e.g. p=0.3 or p=[0.1,0.5]")
@@ -118,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="print one trajectory and optionally draw its hints over time")
     p.add_argument("algorithm")
-    p.add_argument("--n", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=_int_at_least(1), default=8)
+    p.add_argument("--seed", type=_int_at_least(0), default=0)
     p.add_argument("--png", help="write a figure of the hints over time to this PNG")
     p.set_defaults(func=cmd_show)
 
@@ -141,16 +184,39 @@ def _add_optional(sub, module: str) -> None:
     mod.add_subparser(sub)
 
 
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the ``nar`` command.  Bad input, bad files and OS errors (a path that cannot be written)
+    are one line ``nar: error: ...`` and exit code 2; Ctrl-C is ``nar: interrupted`` (130), SIGTERM
+    ``nar: terminated`` (143), both after cleanup (no temp file is left); anything else is a bug
+    and keeps its traceback."""
     try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # a usage error (one line, already printed) or --help
+            return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
         return int(args.func(args) or 0)
-    except (InputError, KeyError, NotImplementedError, FileNotFoundError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    except (InputError, KeyError, NotImplementedError, OSError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and not isinstance(exc, InputError) and exc.args else exc
         print(f"nar: error: {msg}", file=sys.stderr)
         return 2
-
+    except KeyboardInterrupt:
+        print("nar: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print("nar: terminated (SIGTERM)", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,18 +10,20 @@ the same bytes, and only one chunk of raw trajectories is in memory at a time.
 
 Every write is atomic (temp file + rename) and the manifest is updated after each split, so an
 interrupted :func:`write_splits` resumes where it stopped: a split whose file matches its manifest
-entry is skipped.
+entry is skipped.  Several processes may write splits into one folder at the same time: each split
+file and the manifest are guarded by :func:`nar.locking.locked`.
 """
 from __future__ import annotations
 
 import json
-import os
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from .. import __version__
 from ..algorithms.registry import get_algorithm
+from ..locking import LockTimeout, locked
 from ..samplers import check_options
 from ..specs import EVAL_MULTIPLIER
 from ..trace import Trajectory
@@ -85,21 +87,43 @@ def _read_manifest(out_dir: Path) -> dict:
         return {"format": "nar.splits", "splits": {}}
     try:
         manifest = json.loads(path.read_text())
-        manifest["splits"]
-    except (ValueError, KeyError, TypeError) as e:
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("splits"), dict):
+            raise ValueError("no 'splits' object")
+    except (ValueError, OSError) as e:
         raise SplitError(f"{path}: unreadable manifest ({e}); delete it and rerun "
-                         f"nar.data.write_splits to regenerate the splits") from None
+                         f"nar.data.write_splits / `nar splits` to regenerate the splits") from None
     return manifest
 
 
-def _write_manifest(out_dir: Path, manifest: dict) -> None:
-    text = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    atomic_write(out_dir / MANIFEST, lambda put: put(text))
+def _update_manifest(out_dir: Path, key: str, entry: dict) -> None:
+    """Set one entry of the manifest: a read-modify-write of the current file under its lock, so
+    concurrent writers of other splits never lose each other's entries."""
+    with locked(out_dir / MANIFEST):
+        manifest = _read_manifest(out_dir)
+        manifest["splits"][key] = entry
+        text = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        atomic_write(out_dir / MANIFEST, lambda put: put(text))
 
 
-def _regen_hint(out_dir: Path, algorithm: str, split: str) -> str:
+def _entry(out_dir: Path, algorithm: str, split: str) -> dict | None:
+    """The manifest entry of ``algorithm/split`` (None if absent); raises on a malformed one."""
+    entry = _read_manifest(out_dir)["splits"].get(f"{algorithm}/{split}")
+    if entry is not None and not (isinstance(entry, dict) and entry.get("file") == _rel(algorithm, split)
+                                  and isinstance(entry.get("sha256"), str)):
+        raise SplitError(f"{out_dir / MANIFEST}: malformed entry for {algorithm}/{split}; "
+                         + _regen_hint(out_dir, algorithm, split, overwrite=True))
+    return entry
+
+
+def _rel(algorithm: str, split: str) -> str:
+    return f"{algorithm}/{split}.safetensors"
+
+
+def _regen_hint(out_dir: Path, algorithm: str, split: str, overwrite: bool = False) -> str:
+    flag, arg = (" --overwrite", ", overwrite=True") if overwrite else ("", "")
     return (f"regenerate it with nar.data.write_splits({str(out_dir)!r}, [{algorithm!r}], "
-            f"splits=[{split!r}]) (a corrupted or missing split is rewritten)")
+            f"splits=[{split!r}]{arg}) or `nar splits {algorithm} --out {out_dir} --splits {split}{flag}`"
+            + ("" if overwrite else " (a corrupted or missing split is rewritten)"))
 
 
 def _same_params(entry: dict, params: dict) -> bool:
@@ -113,18 +137,13 @@ def _verified(out_dir: Path, entry: dict | None, params: dict) -> bool:
     return path.is_file() and file_sha256(path) == entry["sha256"]
 
 
-def _remove_stale_temps(folder: Path) -> None:
-    """Delete temp files left by a killed writer (its pid is gone)."""
-    for tmp in folder.glob(".*.tmp.*.*"):
-        try:
-            pid = int(tmp.name.split(".tmp.")[1].split(".")[0])
-            os.kill(pid, 0)
-        except (ValueError, IndexError):
-            continue
-        except ProcessLookupError:
-            tmp.unlink(missing_ok=True)
-        except PermissionError:
-            continue
+def _split_file(out_dir: Path, algorithm: str, split: str) -> Path:
+    """The split's path; raises a SplitError if something other than a file is in its place."""
+    path = out_dir / _rel(algorithm, split)
+    if path.exists() and not path.is_file():
+        raise SplitError(f"{path} is not a regular file (a directory?); remove it, then "
+                         + _regen_hint(out_dir, algorithm, split))
+    return path
 
 
 # ----------------------------------------------------------------------------- write / load
@@ -139,6 +158,10 @@ def write_splits(out_dir, algorithms: str | Iterable[str],
     regenerates every split (e.g. after the algorithms or samplers changed).
     One split is generated and written at a time.  ``progress(done, total, what)`` counts samples
     over the whole job (skipped splits count as done).
+
+    Safe to run concurrently into one ``out_dir``: each split is generated under a lock on its
+    file (a second writer of the same split waits, then finds it verified) and every manifest
+    update re-reads the manifest under the manifest's lock, so no entry is lost.
     """
     out_dir = Path(out_dir)
     names = [algorithms] if isinstance(algorithms, str) else list(algorithms)
@@ -154,34 +177,48 @@ def write_splits(out_dir, algorithms: str | Iterable[str],
     total = sum(p["count"] for p in jobs)
     done = 0
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest = _read_manifest(out_dir)
+    _read_manifest(out_dir)  # fail early on an unreadable manifest
     for params in jobs:
-        key = f"{params['algorithm']}/{params['split']}"
-        entry = manifest["splits"].get(key)
-        if not overwrite and _verified(out_dir, entry, params):
+        algorithm, split = params["algorithm"], params["split"]
+        key = f"{algorithm}/{split}"
+        path = _split_file(out_dir, algorithm, split)
+        path.parent.mkdir(exist_ok=True)
+        with _split_lock(path, progress, done, total, key):
+            entry = _entry(out_dir, algorithm, split)  # fresh: another writer may have made it
+            if not overwrite and _verified(out_dir, entry, params):
+                done += params["count"]
+                if progress is not None:
+                    progress(done, total, f"{key} (verified, skipped)")
+                continue
+            if entry is not None and not _same_params(entry, params) and not overwrite:
+                raise SplitError(f"{path} was written with other parameters "
+                                 f"({ {k: entry.get(k) for k in params} }, now {params}); pass "
+                                 f"overwrite=True (`nar splits ... --overwrite`) or use another directory")
+            base = done
+
+            def step(i: int, _total, _what, base=base, key=key) -> None:
+                if progress is not None:
+                    progress(base + i, total, key)
+
+            sha = save_trajectories(path, generate(params), metadata=params, progress=step)
             done += params["count"]
-            if progress is not None:
-                progress(done, total, f"{key} (verified, skipped)")
-            continue
-        if entry is not None and not _same_params(entry, params) and not overwrite:
-            raise SplitError(f"{out_dir / entry['file']} was written with other parameters "
-                             f"({ {k: entry.get(k) for k in params} }, now {params}); pass "
-                             f"overwrite=True or use another directory")
-        rel = f"{params['algorithm']}/{params['split']}.safetensors"
-        (out_dir / params["algorithm"]).mkdir(exist_ok=True)
-        _remove_stale_temps(out_dir / params["algorithm"])
-        base = done
+            _update_manifest(out_dir, key, {
+                **params, "file": _rel(algorithm, split), "sha256": sha, "bytes": path.stat().st_size,
+                "nar_version": __version__})
+    return _read_manifest(out_dir)
 
-        def step(i: int, _total, _what, base=base, key=key) -> None:
-            if progress is not None:
-                progress(base + i, total, key)
 
-        sha = save_trajectories(out_dir / rel, generate(params), metadata=params, progress=step)
-        done += params["count"]
-        manifest["splits"][key] = {**params, "file": rel, "sha256": sha,
-                                   "bytes": (out_dir / rel).stat().st_size, "nar_version": __version__}
-        _write_manifest(out_dir, manifest)
-    return manifest
+@contextmanager
+def _split_lock(path: Path, progress: Progress | None, done: int, total: int, key: str):
+    """Hold the lock on one split file; tells ``progress`` when it waits for another writer."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(locked(path, timeout=0))
+        except LockTimeout:
+            if progress is not None:
+                progress(done, total, f"{key} (waiting for another writer)")
+            stack.enter_context(locked(path, timeout=None))
+        yield
 
 
 def load_split(out_dir, algorithm: str, split: str) -> list[Trajectory]:
@@ -191,12 +228,13 @@ def load_split(out_dir, algorithm: str, split: str) -> list[Trajectory]:
     out_dir = Path(out_dir)
     if not (out_dir / MANIFEST).exists():
         raise FileNotFoundError(f"no {MANIFEST} in {out_dir}; generate the splits with "
-                                f"nar.data.write_splits({str(out_dir)!r}, [{algorithm!r}])")
-    entry = _read_manifest(out_dir)["splits"].get(f"{algorithm}/{split}")
+                                f"nar.data.write_splits({str(out_dir)!r}, [{algorithm!r}]) or "
+                                f"`nar splits {algorithm} --out {out_dir}`")
+    entry = _entry(out_dir, algorithm, split)
     if entry is None:
         raise SplitError(f"{out_dir / MANIFEST} has no split {algorithm}/{split}; "
                          + _regen_hint(out_dir, algorithm, split))
-    path = out_dir / entry["file"]
+    path = _split_file(out_dir, algorithm, split)
     if not path.is_file():
         raise SplitError(f"{path} is missing; " + _regen_hint(out_dir, algorithm, split))
     buf, sha = read_file(path)
@@ -216,4 +254,3 @@ def load_split(out_dir, algorithm: str, split: str) -> list[Trajectory]:
 def manifest_entries(out_dir) -> dict:
     """The manifest's split entries (key ``"<algorithm>/<split>"``), or {} if none was written."""
     return _read_manifest(Path(out_dir))["splits"]
-
