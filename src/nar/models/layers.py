@@ -1,8 +1,11 @@
 """Small building blocks shared by encoders, decoders and processors.
 
-* :func:`linear` -- an ``nn.Linear`` initialised as Haiku does (CLRS is written in Haiku): weights from a
-  truncated normal with std ``1/sqrt(fan_in)`` ("LeCun"), biases zero.  Ibarz et al. (2022) keep this
-  default everywhere except the encoders of scalar hints (see :mod:`nar.models.probe_types`).
+* :func:`linear` -- an ``nn.Linear`` initialised as Haiku's ``hk.Linear`` (CLRS is written in Haiku):
+  weights ``TruncatedNormal(stddev=1/sqrt(fan_in))``, biases zero.  Haiku truncates a normal of that
+  std at +-2 std *without* rescaling, so the weights' actual std is ``0.8796/sqrt(fan_in)`` and
+  ``|w| <= 2/sqrt(fan_in)`` (checked against the reference in ``tests/test_golden_init.py``).
+  Ibarz et al. (2022) keep this default everywhere except the encoders of scalar hints (see
+  :mod:`nar.models.heads`).
 * :class:`EdgeFeatures` -- edge latents kept *factored*.  Every CLRS edge encoder is a linear map of a
   few raw channels, so the summed edge embedding is ``e = X @ W + b`` with ``X [B, N, N, F]`` and small
   ``F``.  Any linear layer applied to ``e`` is then ``X @ (W @ L^T) + (b @ L^T + l)``: mathematically the
@@ -21,15 +24,22 @@ BIG = 1e9  # finite "minus infinity" for masked logits: no NaN even when a whole
 _TRUNC = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
 
 
-def trunc_normal_(tensor: Tensor, std: float) -> Tensor:
-    """Truncated normal at +-2 sd, rescaled so that the resulting std is ``std`` (as Haiku)."""
-    s = std / _TRUNC
+def trunc_normal_(tensor: Tensor, std: float, *, rescaled: bool = False) -> Tensor:
+    """Fill ``tensor`` from a normal of std ``std`` truncated at +-2 ``std`` (Haiku's ``TruncatedNormal``).
+
+    As in Haiku, ``std`` is the std of the normal *before* truncation: the samples' std is
+    ``0.8796 * std``.  ``rescaled=True`` widens the normal by ``1/0.8796`` so that the samples' std is
+    exactly ``std`` (nar's initialisation before it was aligned with CLRS, weights ~1.14x wider); it is
+    kept for reproducing older runs, not because it is known to train better.
+    """
+    s = std / _TRUNC if rescaled else std
     return nn.init.trunc_normal_(tensor, mean=0.0, std=s, a=-2 * s, b=2 * s)
 
 
 def linear(fan_in: int, fan_out: int, *, bias: bool = True, std: float | None = None,
            bias_init: float = 0.0) -> nn.Linear:
-    """``nn.Linear`` with Haiku's default init (or weight std ``std``); bias filled with ``bias_init``."""
+    """``nn.Linear`` initialised as ``hk.Linear``: weights :func:`trunc_normal_` with ``std`` (default
+    ``1/sqrt(fan_in)``, the std before truncation, as Haiku), bias filled with ``bias_init`` (Haiku: 0)."""
     layer = nn.Linear(fan_in, fan_out, bias=bias)
     with torch.no_grad():
         trunc_normal_(layer.weight, std if std is not None else 1.0 / math.sqrt(max(fan_in, 1)))

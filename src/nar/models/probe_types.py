@@ -36,9 +36,14 @@ from ..specs import Location, Type
 from .layers import BIG, EdgeFeatures, linear, masked_max
 
 EPS = 1e-12  # CLRS losses.EPS
+# Permutation pointers, exactly as CLRS (decoders.py, nets.py, baselines.py): the decoder applies
+# SINKHORN_STEPS_DECODER steps (with Gumbel noise in training); the fed-back hint SINKHORN_STEPS_FEEDBACK
+# more steps of the decoder's output; scoring SINKHORN_STEPS_EVAL more steps, then the argmax.  Each
+# pass divides by the temperature again.
 SINKHORN_TEMPERATURE = 0.1  # Ibarz et al. 2022
-SINKHORN_STEPS_TRAIN = 10
-SINKHORN_STEPS_EVAL = 60
+SINKHORN_STEPS_DECODER = 10
+SINKHORN_STEPS_FEEDBACK = 25
+SINKHORN_STEPS_EVAL = 50
 
 
 @dataclass
@@ -221,8 +226,8 @@ class ProbeType:
     def feedback(self, raw: Tensor, hard: bool) -> Tensor:
         raise NotImplementedError
 
-    def loss(self, raw: Tensor, truth: Tensor, loc_mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Elementwise (loss, weight); a probe's loss is ``sum(loss * weight) / max(sum(weight), EPS)``."""
+    def loss(self, raw: Tensor, truth: Tensor, loc_mask: Tensor, hint: bool = False) -> tuple[Tensor, Tensor]:
+        """Elementwise (loss, weight) of an output (``hint=False``) or hint; see :func:`probe_loss`."""
         raise NotImplementedError
 
     def hard(self, raw: Tensor, loc_mask: Tensor) -> Tensor:
@@ -245,7 +250,7 @@ class Scalar(ProbeType):
     def feedback(self, raw, hard):
         return raw.detach() if hard else raw
 
-    def loss(self, raw, truth, loc_mask):
+    def loss(self, raw, truth, loc_mask, hint=False):
         return (raw - truth) ** 2, loc_mask.expand_as(raw)
 
     def hard(self, raw, loc_mask):
@@ -270,7 +275,7 @@ class Mask(ProbeType):
     def feedback(self, raw, hard):
         return (raw > 0).to(raw.dtype) if hard else torch.sigmoid(raw)
 
-    def loss(self, raw, truth, loc_mask):
+    def loss(self, raw, truth, loc_mask, hint=False):
         bce = raw.clamp_min(0) - raw * truth + torch.log1p(torch.exp(-raw.abs()))
         return bce, loc_mask & (truth != -1)
 
@@ -291,7 +296,15 @@ class Mask(ProbeType):
 
 
 class _OneHot(ProbeType):
-    """Softmax cross-entropy over the class axis; argmax accuracy (cells holding -1 never count)."""
+    """Softmax cross-entropy over the class axis; argmax accuracy (cells holding -1 never count).
+
+    As CLRS: the loss counts the cells with a positive class (all-zero target rows are left out),
+    except for mask_one *hints*, where every real cell counts (an all-zero row adds 0 to the sum and 1
+    to the count, ``losses._hint_loss``).  The accuracy counts every real cell without a -1, so an
+    all-zero target row counts as class 0 (the argmax of zeros, ``evaluation._eval_one``).
+    """
+
+    hint_counts_all_rows = False
 
     def feedback(self, raw, hard):
         if hard:
@@ -301,16 +314,17 @@ class _OneHot(ProbeType):
     def _cells(self, loc_mask):  # mask over the elements (class axis removed)
         return loc_mask
 
-    def loss(self, raw, truth, loc_mask):
+    def loss(self, raw, truth, loc_mask, hint=False):
         ce = -(truth.clamp_min(0) * torch.log_softmax(raw, -1)).sum(-1)
-        return ce, self._cells(loc_mask) & (truth == 1).any(-1)
+        cells = self._cells(loc_mask).expand_as(ce)
+        return ce, cells if hint and self.hint_counts_all_rows else cells & (truth == 1).any(-1)
 
     def hard(self, raw, loc_mask):
         out = F.one_hot(raw.argmax(-1), raw.shape[-1]).to(torch.float32)
         return out * self._cells(loc_mask).unsqueeze(-1)
 
     def metric_stats(self, pred, truth, loc_mask):
-        w = (self._cells(loc_mask) & (truth != -1).all(-1) & (truth == 1).any(-1)).to(torch.float64)
+        w = (self._cells(loc_mask) & (truth != -1).all(-1)).to(torch.float64)
         ok = (pred.argmax(-1) == truth.argmax(-1)).to(torch.float64)
         return torch.stack([ok * w, w], -1)
 
@@ -322,6 +336,7 @@ class MaskOne(_OneHot):
     """One node (one per row for edges) out of the real ones; the class axis is the last node axis."""
 
     type = Type.MASK_ONE
+    hint_counts_all_rows = True
 
     def decoder(self, location, node_dim, edge_dim, graph_dim, hidden, nb_classes):
         if location == Location.GRAPH:
@@ -390,7 +405,7 @@ class Pointer(ProbeType):
             return F.one_hot(raw.argmax(-1), raw.shape[-1]).to(raw.dtype)
         return torch.softmax(raw, -1)
 
-    def loss(self, raw, truth, loc_mask):
+    def loss(self, raw, truth, loc_mask, hint=False):
         ce = -torch.log_softmax(raw, -1).gather(-1, truth.unsqueeze(-1)).squeeze(-1)
         return ce, loc_mask.expand_as(ce)
 
@@ -412,21 +427,25 @@ def gumbel_like(x: Tensor, generator: torch.Generator | None) -> Tensor:
     return -torch.log(-torch.log(u + 1e-12) + 1e-12)
 
 
-def log_sinkhorn(logits: Tensor, node_mask: Tensor, steps: int, temperature: float = SINKHORN_TEMPERATURE,
-                 noise: Tensor | None = None) -> Tensor:
-    """Log of a doubly-stochastic matrix from ``logits [B, N, N]`` (CLRS ``log_sinkhorn``).
+def log_sinkhorn(logits: Tensor, node_mask: Tensor | None, steps: int,
+                 temperature: float = SINKHORN_TEMPERATURE, noise: Tensor | None = None) -> Tensor:
+    """Log of a doubly-stochastic matrix from ``logits [..., N, N]`` (CLRS ``decoders.log_sinkhorn``).
 
-    The diagonal is forbidden (a permutation pointer never points to itself, except a lone node);
-    padded nodes are pinned to themselves and never receive mass from real nodes.
+    ``(logits + noise) / temperature``, the diagonal lowered by 1e6 (a permutation pointer never points
+    to itself, except a lone node), then ``steps`` row and column log-normalisations.
+    ``node_mask [..., N]`` (broadcastable to the leading axes): padded nodes are pinned to themselves
+    and never receive mass from real nodes; ``None`` for an input that is already so (an output of
+    this function).
     """
     x = logits if noise is None else logits + noise
     x = x / temperature
     n = x.shape[-1]
-    real = node_mask[:, :, None] & node_mask[:, None, :]
     eye = torch.eye(n, dtype=torch.bool, device=x.device)
     x = x - 1e6 * eye  # CLRS zero_diagonal
-    pad_self = eye & ~node_mask[:, :, None]
-    x = torch.where(real, x, torch.where(pad_self, x.new_zeros(()), x.new_tensor(-BIG)))
+    if node_mask is not None:
+        real = node_mask[..., :, None] & node_mask[..., None, :]
+        pad_self = eye & ~node_mask[..., :, None]
+        x = torch.where(real, x, torch.where(pad_self, x.new_zeros(()), x.new_tensor(-BIG)))
     for _ in range(steps):
         x = torch.log_softmax(x, -1)
         x = torch.log_softmax(x, -2)
@@ -436,10 +455,12 @@ def log_sinkhorn(logits: Tensor, node_mask: Tensor, steps: int, temperature: flo
 class PermutationPointer(Pointer):
     """A permutation matrix ``[B, N, N]`` (one-hot rows and columns), decoded with Sinkhorn.
 
-    Raw prediction: ``log S(Y / 0.1)`` with 10 iterations and Gumbel noise in training, 60 without
-    noise in evaluation (Ibarz et al. 2022).  Loss ``-sum_j P_ij log S_ij`` per real node.  Hard
-    decoding takes the row-wise argmax, as CLRS does (documented: it need not be a permutation);
-    :func:`nar.models.spec.fuse_permutation` then restores the sorts' predecessor pointers.
+    Exactly as CLRS (Ibarz et al. 2022): the raw prediction is ``log S((Y + G) / 0.1)`` with 10
+    Sinkhorn iterations, ``G`` Gumbel noise in training and 0 in evaluation.  Loss
+    ``-sum_j P_ij log S_ij`` per real node.  Hard decoding (scoring) runs 50 more iterations on the
+    raw prediction (divided by the temperature again) and takes the row-wise argmax (it need not be a
+    permutation); :func:`nar.models.spec.fuse_permutation` then restores the sorts' predecessor pointers.
+    A fed-back hint runs 25 more iterations on the raw prediction: soft ``exp``, hard one-hot argmax.
     """
 
     type = Type.PERMUTATION_POINTER
@@ -453,21 +474,46 @@ class PermutationPointer(Pointer):
         return NodePointerDecoder(node_dim, edge_dim, hidden)
 
     def finish(self, raw, location, ctx):
-        steps = SINKHORN_STEPS_TRAIN if ctx.training else SINKHORN_STEPS_EVAL
         noise = gumbel_like(raw, ctx.generator) if ctx.training else None
-        return log_sinkhorn(raw, ctx.node_mask, steps, noise=noise)
+        return log_sinkhorn(raw, ctx.node_mask, SINKHORN_STEPS_DECODER, noise=noise)
 
     def feedback(self, raw, hard):
+        x = log_sinkhorn(raw, None, SINKHORN_STEPS_FEEDBACK)
         if hard:
-            return F.one_hot(raw.argmax(-1), raw.shape[-1]).to(raw.dtype)
-        return raw.exp()
+            return F.one_hot(x.argmax(-1), x.shape[-1]).to(raw.dtype)
+        return x.exp()
 
-    def loss(self, raw, truth, loc_mask):
+    def hard(self, raw, loc_mask):
+        x = log_sinkhorn(raw, loc_mask, SINKHORN_STEPS_EVAL)
+        return super().hard(x, loc_mask)
+
+    def loss(self, raw, truth, loc_mask, hint=False):
         ce = -(truth * raw).sum(-1)
         return ce, loc_mask.expand_as(ce)
 
     def metric_stats(self, pred, truth, loc_mask):
         raise TypeError("score permutations after fusing them into pointers (nar.models.spec.fuse_permutation)")
+
+
+def probe_loss(ptype: ProbeType, raw: Tensor, truth: Tensor, loc_mask: Tensor,
+               lengths: Tensor | None = None) -> Tensor:
+    """One probe's loss: ``sum(loss * weight) / max(sum(weight), EPS)`` over real positions.
+
+    Outputs: ``raw``/``truth`` ``[B, ...]``, ``loc_mask`` from :meth:`Ctx.loc_mask`.  Hints
+    (``lengths [B]`` given; ``loc_mask`` timed): ``raw [B, S, ...]`` predicts the hints at times
+    ``1 .. S``, ``truth`` holds them, and step ``i`` counts for sample ``b`` while ``i + 1 < lengths[b]``
+    (CLRS ``losses.hint_loss``).
+
+    Deviation from CLRS: when nothing counts (a mask output whose targets are all -1, a mask_one or
+    categorical output without a positive class) the loss is 0, where CLRS's output losses divide 0
+    by 0 and give NaN (which would poison the summed loss and every gradient).
+    """
+    l, w = ptype.loss(raw, truth, loc_mask, hint=lengths is not None)
+    if lengths is not None:
+        steps = torch.arange(raw.shape[1], device=raw.device)
+        live = (steps[None, :] + 1) < lengths.to(raw.device)[:, None]
+        w = w & live.view(live.shape + (1,) * (w.dim() - 2))
+    return (l * w).sum() / w.sum().clamp_min(EPS)
 
 
 TYPES: dict[Type, ProbeType] = {t.type: t for t in (

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from .heads import AlgorithmHeads, Encoded
 from .layers import EdgeFeatures
 from .processors import Processor, device_memory_bytes, build_processor, check_dense_memory
-from .probe_types import EPS, Ctx, probe_type
+from .probe_types import EPS, Ctx, probe_loss, probe_type
 from .spec import ModelSpec, adapt, fuse_permutation, model_spec
 
 HINT_MODES = ("encoded_decoded", "decoded_only", "none")
@@ -289,8 +289,8 @@ class Reasoner(nn.Module):
         """CLRS losses: ``'output/<name>'``, ``'hint/<name>'`` per probe; ``'output'``, ``'hint'`` (sums
         over probes), ``'termination'`` (if the model has a halting head) and ``'total'`` (their sum).
 
-        Each probe's loss is ``sum(loss * weight) / max(sum(weight), EPS)`` over real positions (and, for
-        hints, over steps ``i`` with ``i + 1 < length``).
+        Each probe's loss is :func:`~nar.models.probe_types.probe_loss` (CLRS's, except 0 instead of NaN
+        when no position counts).
         """
         heads = self.heads_for(batch.algorithm)
         ms = heads.mspec
@@ -301,19 +301,16 @@ class Reasoner(nn.Module):
         out_total, hint_total = zero, zero
         for k in ms.outputs:
             p = ms.probes[k]
-            l, w = probe_type(p.type).loss(out.outputs[k], data.outputs[k], ctx.loc_mask(p.location))
-            res[f"output/{k}"] = v = (l * w).sum() / w.sum().clamp_min(EPS)
+            res[f"output/{k}"] = v = probe_loss(probe_type(p.type), out.outputs[k], data.outputs[k],
+                                                ctx.loc_mask(p.location))
             out_total = out_total + v
         lengths = batch.lengths.to(batch.node_mask.device)
         for k, raw in out.hints.items():
             p = ms.probes[k]
-            s = raw.shape[1]
-            steps = torch.arange(s, device=raw.device)
+            steps = torch.arange(raw.shape[1], device=raw.device)
             truth = data.hints[k].index_select(1, (steps + 1).clamp_max(data.hints[k].shape[1] - 1))
-            l, w = probe_type(p.type).loss(raw, truth, ctx.loc_mask(p.location, timed=True))
-            live = (steps[None, :] + 1) < lengths[:, None]
-            w = w & live.view(live.shape + (1,) * (w.dim() - 2))
-            res[f"hint/{k}"] = v = (l * w).sum() / w.sum().clamp_min(EPS)
+            res[f"hint/{k}"] = v = probe_loss(probe_type(p.type), raw, truth, ctx.loc_mask(p.location, timed=True),
+                                              lengths)
             hint_total = hint_total + v
         res["output"], res["hint"] = out_total, hint_total
         total = out_total + hint_total
