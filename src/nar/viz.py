@@ -9,6 +9,7 @@ drawn on a circular layout: edges of ``adj``, node colour from the first mask/ca
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -80,12 +81,14 @@ def plot_trajectory(traj: Trajectory, path: str | Path, max_panels: int = 8) -> 
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.05 if handles else 0, 1, 1))
+    from .data.store import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
-    tmp.replace(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda put: put(buf.getbuffer()))  # a PNG whatever the name; no torn file
     return path
 
 
