@@ -371,6 +371,8 @@ def matcher(rng: Rng, n: int, count: int, *, length_needle: int | None = None, c
         ms = rng.integers(1, -length_needle + 1, size=count)
     else:
         ms = np.full(count, length_needle)
+    # check_options rejects needles beyond n // 2; direct calls of this trusting function are clipped
+    ms = np.clip(ms, 1, max(1, n // 2))
     letters = rng.integers(0, chars, size=(count, n))  # per row: the needle, then the haystack
     # CLRS draws the start from [0, len(hay) - m), so the needle never ends the haystack; we allow
     # the last start only when there is no other (n = 2, 3), where CLRS fails.
