@@ -212,7 +212,7 @@ def _same(a, b, what):
 
 @pytest.mark.parametrize("name", ALGOS)
 @PROPERTY
-@given(seed=st.integers(0, 2 ** 32), scale=st.sampled_from([1.0, 1e-3, 1e30, 1e-40]),
+@given(seed=st.integers(0, 2 ** 32), scale=st.sampled_from([1.0, 1e-3, 1e15, 1e-40]),
        tie=st.booleans())
 def test_execute_equals_execute_on_float32_rounded_inputs(name, seed, scale, tie):
     """Random float64 inputs (off the float32 grid, with near-ties): the trajectory equals the one
