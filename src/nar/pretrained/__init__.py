@@ -1,0 +1,276 @@
+"""A library of pretrained processors, shipped inside the package (no network at run time).
+
+Each entry is two files under ``nar/pretrained/weights/``: ``<name>.safetensors`` (the whole trained
+reasoner's ``state_dict``: processor *and* the encoders/decoders of its algorithms) and ``<name>.json``,
+its model card: algorithm(s), processor, hidden size, the training config (the committed
+``configs/pretrained/<name>.yaml``), steps done out of the budget, CPU time, data seeds, the scores at
+n = 16 / 64 / 128 measured by :func:`score_entry` (the ``nar eval`` scorer), and the weights' sha256,
+checked on every load.
+
+    nar.pretrained.list()                                  # names
+    entry = nar.pretrained.load("triplet_gmpnn-bellman_ford")
+    entry.processor                                        # the nn.Module processor (a nar Processor)
+    block = entry.processor_module(node_dim=32)            # nar.blueprint.ProcessorModule around it
+    entry.model                                            # the full Reasoner (for nar-style data)
+
+Command line: ``nar pretrained list | show NAME | verify [NAME] [--scores]``, and
+``nar pretrained export RUN --name NAME --config FILE`` to add an entry from a training run.
+"""
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..validation import InputError
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+CARD_FORMAT = "nar.pretrained/1"
+SCORE_SIZES = (16, 64, 128)  # card scores: validation size and two test sizes
+# graphs scored per size (None = CLRS30's 32 x eval multiplier); n = 128 is costly for dense triplets
+SCORE_COUNTS = {16: None, 64: None, 128: 8}
+
+
+class PretrainedError(InputError):
+    """A pretrained entry is unknown, missing a file, or does not match its card."""
+
+
+def _root(root) -> Path:
+    return Path(root) if root is not None else WEIGHTS_DIR
+
+
+def list_entries(root=None) -> builtins.list[str]:
+    """Names of the entries shipped (or under ``root``), sorted."""
+    folder = _root(root)
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def card(name: str, root=None) -> dict:
+    """The model card of entry ``name`` (a dict; see the module docstring)."""
+    path = _root(root) / f"{name}.json"
+    if not path.is_file():
+        names = list_entries(root)
+        raise PretrainedError(f"no pretrained entry {name!r}; available: {', '.join(names) or 'none'}")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PretrainedError(f"{path}: unreadable model card ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
+        raise PretrainedError(f"{path}: not a nar model card (format {CARD_FORMAT!r} expected)")
+    return data
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Pretrained:
+    """A loaded entry: its card and the trained reasoner (whose ``.processor`` is the reusable part)."""
+
+    name: str
+    card: dict
+    model: torch.nn.Module
+
+    @property
+    def processor(self) -> torch.nn.Module:
+        return self.model.processor
+
+    @property
+    def hidden(self) -> int:
+        return int(self.card["hidden"])
+
+    def processor_module(self, **options):
+        """A :class:`nar.blueprint.ProcessorModule` around this processor (options as there)."""
+        from ..blueprint import ProcessorModule
+
+        return ProcessorModule(self.processor, hidden=self.hidden, **options)
+
+    def __repr__(self) -> str:
+        c = self.card
+        return (f"Pretrained({self.name!r}, processor={c['processor']!r}, hidden={c['hidden']}, "
+                f"algorithms={c['algorithms']}, steps {c['steps_done']}/{c['steps_budget']})")
+
+
+def _config(card_data: dict, source: str):
+    from ..train.config import ConfigError, TrainConfig
+
+    try:
+        return TrainConfig.from_dict(card_data["config"], source=source)
+    except (KeyError, ConfigError) as exc:
+        raise PretrainedError(f"{source}: its training config cannot be used here ({exc})") from None
+
+
+def load(name: str, *, device: str = "cpu", root=None) -> Pretrained:
+    """Entry ``name`` with its weights (sha256 checked against the card) on ``device``."""
+    from safetensors.torch import load_file
+
+    from ..train.models import build_model
+
+    meta = card(name, root)
+    path = _root(root) / f"{name}.safetensors"
+    if not path.is_file():
+        raise PretrainedError(f"{path}: the weights of {name!r} are missing")
+    digest = _sha256(path)
+    if digest != meta.get("sha256"):
+        raise PretrainedError(f"{path}: sha256 {digest[:16]}... does not match the model card's "
+                              f"{str(meta.get('sha256'))[:16]}...; the file is corrupted or was replaced "
+                              f"(reinstall the package, or re-export the entry)")
+    cfg = _config(meta, str(path.with_suffix(".json")))
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"device must be 'cpu', 'cuda' or 'cuda:K', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' was asked for, but no CUDA device is available here")
+    with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; leave the caller's RNG alone
+        model = build_model(cfg)
+    state = load_file(str(path))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise PretrainedError(f"{path}: weights do not fit the card's architecture "
+                              f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    model.to(dev).eval()
+    return Pretrained(name, meta, model)
+
+
+# ------------------------------------------------------------------------------------------ scores
+def score_entry(model, cfg, *, n: int, count: int | None = None, seed: int | None = None,
+                device="cpu") -> dict[str, float]:
+    """``{algorithm: CLRS score}`` on a fresh CLRS30-style test set at ``n`` (the ``nar eval`` scorer).
+
+    ``n == cfg.val_n`` uses the validation split's seed, any other ``n`` the test split's.
+    """
+    from ..train.data import eval_batches
+    from ..train.evaluation import evaluate_sets
+
+    split = "val" if n == cfg.val_n else "test"
+    sets = {a: eval_batches(cfg, a, split, n=n, count=count, seed=seed) for a in cfg.algorithms}
+    res = evaluate_sets(model, sets, cfg, torch.device(device), split)
+    return {a: round(float(r.scores.score), 4) for a, r in res.items()}
+
+
+def verify(name: str, *, scores: bool = False, count: int = 16, root=None) -> dict:
+    """Load ``name`` (sha256 checked); with ``scores``, re-score it on ``count`` graphs per size.
+
+    Returns ``{"name", "sha256_ok", "scores": {n: {algorithm: score}}}`` (the re-measured scores on a
+    prefix of the card's evaluation sets, for comparison with the card's full-set scores).
+    """
+    entry = load(name, root=root)
+    out = {"name": name, "sha256_ok": True, "scores": {}}
+    if scores:
+        cfg = _config(entry.card, name)
+        for n in SCORE_SIZES:
+            out["scores"][n] = score_entry(entry.model, cfg, n=n, count=count)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ export
+def export(run, name: str, *, config_file=None, root=None, counts: dict | None = None,
+           code_commit: str | None = None) -> dict:
+    """Add the best checkpoint of training run ``run`` as entry ``name``; returns its card.
+
+    Scores are measured here at each size of ``counts`` (size -> graphs, None = CLRS30's count;
+    default :data:`SCORE_COUNTS`); the weights are written with safetensors and their sha256 recorded
+    in the card.  Both files are written atomically.  ``code_commit``: the git commit the run was
+    trained with (recorded for reproduction).
+    """
+    from safetensors.torch import save_file
+
+    from ..train.inference import load as load_run
+
+    if not name or any(c in name for c in "/\\ ") or name.startswith("."):
+        raise InputError(f"name must be a plain file name (no '/', '\\', spaces or leading '.'), got {name!r}")
+    folder = _root(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    loaded = load_run(run)
+    cfg = loaded.config
+    model = loaded.model
+    t0 = time.process_time()
+    counts = dict(SCORE_COUNTS if counts is None else counts)
+    measured = {str(n): score_entry(model, cfg, n=n, count=c) for n, c in counts.items()}
+    weights = folder / f"{name}.safetensors"
+    tmp = weights.with_name(f".{weights.name}.tmp.{os.getpid()}")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp), metadata={"format": CARD_FORMAT, "name": name})
+    os.replace(tmp, weights)
+    meta = loaded.meta
+    progress = _run_progress(Path(run))
+    data = {
+        "format": CARD_FORMAT, "name": name, "algorithms": list(cfg.algorithms), "processor": cfg.processor,
+        "hidden": cfg.hidden, "model": cfg.model, "config": cfg.to_dict(),
+        "config_file": str(config_file) if config_file else None,
+        "steps_done": int(meta.get("step", 0)), "steps_budget": int(cfg.steps),
+        "trained": "complete" if int(meta.get("step", 0)) >= cfg.steps else "partial: budget not reached yet",
+        "best_val": meta.get("best_val", meta.get("val_score")), "cpu_seconds": progress.get("cpu_seconds"),
+        "wall_seconds": progress.get("wall_seconds"),
+        "data_seeds": {"train": cfg.seed, "val": "CLRS30 validation split seed", "test": "CLRS30 test split seed"},
+        "scores": measured,
+        "score_counts": {str(n): c or "CLRS30 (32 x eval multiplier)" for n, c in counts.items()},
+        "code_commit": code_commit,
+        "scoring_cpu_seconds": round(time.process_time() - t0, 1),
+        "parameters": {"processor": sum(p.numel() for p in model.processor.parameters()),
+                       "total": sum(p.numel() for p in model.parameters())},
+        "sha256": _sha256(weights), "bytes": weights.stat().st_size,
+        "torch": torch.__version__, "exported": time.strftime("%Y-%m-%d"),
+    }
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    card_path = folder / f"{name}.json"
+    tmp = card_path.with_name(f".{card_path.name}.tmp.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, card_path)
+    return data
+
+
+def _run_progress(run: Path) -> dict:
+    """CPU / wall seconds of a run, from the last row of its train.csv when it records them."""
+    import csv
+
+    path = run / "train.csv"
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, newline="") as f:
+            rows = builtins.list(csv.DictReader(f))
+    except (OSError, csv.Error):
+        return {}
+    if not rows:
+        return {}
+    last = rows[-1]
+    out = {}
+    for key, col in (("wall_seconds", "seconds"), ("cpu_seconds", "cpu_seconds")):
+        try:
+            out[key] = round(float(last[col]), 1)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return out
+
+
+def table(root=None) -> str:
+    """A markdown table of every entry's card (for the docs and ``nar pretrained list``)."""
+    lines = ["| name | processor | hidden | algorithms | steps | val n=16 | test n=64 | test n=128 | MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name in list_entries(root):
+        c = card(name, root)
+        s = c.get("scores", {})
+
+        def cell(n):
+            v = s.get(str(n))
+            return "-" if not v else ", ".join(f"{x:.3f}" for x in v.values())
+        lines.append(f"| {name} | {c['processor']} | {c['hidden']} | {', '.join(c['algorithms'])} | "
+                     f"{c['steps_done']}/{c['steps_budget']} | {cell(16)} | {cell(64)} | {cell(128)} | "
+                     f"{c.get('bytes', 0) / 1e6:.2f} |")
+    return "\n".join(lines)
+
+
+list = list_entries  # noqa: A001  -- the issue's name: nar.pretrained.list()

@@ -1,0 +1,92 @@
+"""``nar pretrained list | show NAME | verify [NAME] [--scores] | export RUN --name NAME``."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def cmd_list(args) -> int:
+    from . import table
+
+    print(table())
+    return 0
+
+
+def cmd_show(args) -> int:
+    from . import card
+
+    print(json.dumps(card(args.name), indent=1, sort_keys=True))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from . import SCORE_SIZES, card, list_entries, verify
+
+    names = [args.name] if args.name else list_entries()
+    if not names:
+        print("no pretrained entries are installed")
+        return 0
+    for name in names:
+        res = verify(name, scores=args.scores, count=args.count)
+        line = f"{name}: sha256 ok"
+        if args.scores:
+            shipped = card(name).get("scores", {})
+            parts = []
+            for n in SCORE_SIZES:
+                got = res["scores"][n]
+                ref = shipped.get(str(n), {})
+                parts.append(f"n={n} " + ", ".join(f"{a} {v:.3f} (card {ref.get(a, float('nan')):.3f})"
+                                                   for a, v in got.items()))
+            line += f"; scores on {args.count} graphs per size: " + "; ".join(parts)
+        print(line)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import export
+
+    counts = None if args.count is None else {n: args.count for n in (16, 64, 128)}
+    data = export(args.run, args.name, config_file=args.config, counts=counts, code_commit=args.commit)
+    print(f"exported {args.name}: {data['bytes'] / 1e6:.2f} MB, steps {data['steps_done']}/{data['steps_budget']}, "
+          f"scores {data['scores']}")
+    return 0
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
+    return v
+
+
+def add_subparser(sub) -> None:
+    p = sub.add_parser("pretrained", help="the library of pretrained processors shipped with nar",
+                       description="List, inspect and verify the pretrained processors shipped with nar.")
+    ps = p.add_subparsers(dest="pretrained_command", required=True)
+    q = ps.add_parser("list", help="a table of the entries and their scores")
+    q.set_defaults(func=cmd_list)
+    q = ps.add_parser("show", help="print one entry's model card (JSON)")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_show)
+    q = ps.add_parser("verify", help="check the weights' sha256 (and optionally re-measure the scores)")
+    q.add_argument("name", nargs="?", help="one entry (default: all)")
+    q.add_argument("--scores", action="store_true", help="also re-score at n = 16, 64, 128")
+    q.add_argument("--count", type=_positive, default=16, help="graphs per size with --scores (default 16)")
+    q.set_defaults(func=cmd_verify)
+    q = ps.add_parser("export", help="add a training run's best checkpoint as an entry (maintainers)")
+    q.add_argument("run", help="run directory")
+    q.add_argument("--name", required=True)
+    q.add_argument("--config", help="the committed config file the run was trained from")
+    q.add_argument("--count", type=_positive, default=None,
+                   help="graphs per score size (default: CLRS30 counts at n = 16 and 64, 8 at n = 128)")
+    q.add_argument("--commit", help="git commit the run was trained with (recorded in the card)")
+    q.set_defaults(func=cmd_export)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: nar pretrained ...")
