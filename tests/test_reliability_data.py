@@ -111,6 +111,10 @@ def test_a_directory_in_place_of_a_split_is_a_split_error(tmp_path):
         write_splits(tmp_path, "bfs", {"val": SMALL["val"]})
     with pytest.raises(TrajectoryFileError, match="is a directory"):
         save_trajectories(path, nar.sample("bfs", 4, 1))
+    with pytest.raises(TrajectoryFileError, match=f"{path} is not a regular file"):
+        load_trajectories(path)
+    with pytest.raises(TrajectoryFileError, match=f"{path} is not a regular file"):
+        nar.data.read_metadata(path)
 
 
 @pytest.mark.parametrize("text", ["", "{\"splits\": [1]}", "[]", "{\"splits\": {\"bfs/val\": 3}}",
@@ -122,6 +126,9 @@ def test_malformed_manifest_is_a_split_error(tmp_path, text):
         load_split(tmp_path, "bfs", "val")
     with pytest.raises(SplitError, match="manifest"):
         write_splits(tmp_path, "bfs", {"val": SMALL["val"]})
+    if text.startswith('{"splits": {'):  # a malformed entry: --overwrite rewrites it, as the error says
+        write_splits(tmp_path, "bfs", {"val": SMALL["val"]}, overwrite=True)
+        assert len(load_split(tmp_path, "bfs", "val")) == SMALL["val"].count
 
 
 def test_data_errors_are_input_errors():

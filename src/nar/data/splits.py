@@ -105,11 +105,14 @@ def _update_manifest(out_dir: Path, key: str, entry: dict) -> None:
         atomic_write(out_dir / MANIFEST, lambda put: put(text))
 
 
-def _entry(out_dir: Path, algorithm: str, split: str) -> dict | None:
-    """The manifest entry of ``algorithm/split`` (None if absent); raises on a malformed one."""
+def _entry(out_dir: Path, algorithm: str, split: str, strict: bool = True) -> dict | None:
+    """The manifest entry of ``algorithm/split`` (None if absent); a malformed one raises (or,
+    unless ``strict``, counts as absent)."""
     entry = _read_manifest(out_dir)["splits"].get(f"{algorithm}/{split}")
     if entry is not None and not (isinstance(entry, dict) and entry.get("file") == _rel(algorithm, split)
                                   and isinstance(entry.get("sha256"), str)):
+        if not strict:
+            return None
         raise SplitError(f"{out_dir / MANIFEST}: malformed entry for {algorithm}/{split}; "
                          + _regen_hint(out_dir, algorithm, split, overwrite=True))
     return entry
@@ -184,7 +187,7 @@ def write_splits(out_dir, algorithms: str | Iterable[str],
         path = _split_file(out_dir, algorithm, split)
         path.parent.mkdir(exist_ok=True)
         with _split_lock(path, progress, done, total, key):
-            entry = _entry(out_dir, algorithm, split)  # fresh: another writer may have made it
+            entry = _entry(out_dir, algorithm, split, strict=not overwrite)  # fresh: others may write
             if not overwrite and _verified(out_dir, entry, params):
                 done += params["count"]
                 if progress is not None:

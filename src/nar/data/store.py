@@ -22,7 +22,11 @@ categorical                int8 index of the one-hot class, ``-(c+1)`` where
 =========================  ===================================================
 
 ``__metadata__["nar"]`` (JSON) holds the algorithm, each probe's codec and trailing shape, the
-sha256 of the data section (checked on every load) and the caller's metadata.
+sha256 of the data section (checked on every load), the sha256 of the header itself (tensor table
+and metadata, ``header_sha256``; files written before it existed are read without it) and the
+caller's metadata.  Loading validates every header field it uses (types, codecs, little-endian
+dtypes, offsets), so a damaged file raises :class:`TrajectoryFileError` naming the file and never
+loads as other data.
 """
 from __future__ import annotations
 
@@ -426,9 +430,17 @@ def _parse_header(buf, source: str) -> tuple[dict, int]:
     return {"tensors": head, "meta": meta}, 8 + size
 
 
+def _check_regular(path: Path) -> None:
+    """A missing file stays FileNotFoundError; a directory (or device, pipe) is a TrajectoryFileError."""
+    if path.exists() and not path.is_file():
+        raise TrajectoryFileError(f"{path} is not a regular file (a directory?); expected a nar "
+                                  f"trajectory file (.safetensors)")
+
+
 def read_metadata(path) -> dict:
     """The ``nar`` metadata of a trajectory file (algorithm, count, probes, user metadata), from
     its header only."""
+    _check_regular(Path(path))
     with open(path, "rb") as f:
         start = f.read(8)
         size = struct.unpack("<Q", start)[0] if len(start) == 8 else 0
@@ -439,6 +451,7 @@ def read_metadata(path) -> dict:
 def read_file(path) -> tuple[bytearray, str]:
     """The bytes of ``path`` (one writable buffer) and their sha256."""
     path = Path(path)
+    _check_regular(path)
     buf = bytearray(path.stat().st_size)
     with open(path, "rb") as f:
         got = f.readinto(buf)
