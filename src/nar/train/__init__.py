@@ -2,18 +2,18 @@
 
     from nar.train import TrainConfig, train, load
     results = train(TrainConfig(algorithms=["bfs"], steps=1000), "runs/bfs")   # writes runs/bfs/...
-    model = load("runs/bfs")                                                 # best-validation weights
+    model = load("runs/bfs")                         # best-validation weights (which="last": the last ones)
     model.predict("bfs", A=adjacency, s=0)                                   # {'pi': array([...])}
 """
 from .checkpoint import CheckpointError
 from .config import ConfigError, TrainConfig
 from .evaluation import EvalResult, evaluate_checkpoint
 from .inference import LoadedModel, load
-from .loop import Trainer, TrainingDiverged, train
+from .loop import RunInUse, Trainer, TrainingDiverged, train
 from .models import MODELS, build_model, register_model
 
 __all__ = [
-    "CheckpointError", "ConfigError", "EvalResult", "LoadedModel", "MODELS", "TrainConfig", "Trainer",
+    "CheckpointError", "ConfigError", "EvalResult", "LoadedModel", "MODELS", "RunInUse", "TrainConfig", "Trainer",
     "TrainingDiverged", "build_model", "demo_run", "evaluate_checkpoint", "load", "register_model", "train",
 ]
 

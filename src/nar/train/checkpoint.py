@@ -71,10 +71,12 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def config_diff(a: dict, b: dict, ignore=(), fmt: str = "{key}={a!r} ({b!r})") -> list[str]:
-    """``fmt`` of every key (outside ``ignore``) whose values differ between two config dicts."""
+def config_diff(a: dict, b: dict, ignore=(), fmt: str = "{key}={a!r} ({b!r})", keys=None) -> list[str]:
+    """``fmt`` of every key (of ``keys``, default all; outside ``ignore``) whose values differ between two
+    config dicts."""
     missing = "<missing>"
-    keys = sorted(k for k in set(a) | set(b) if k not in ignore and a.get(k, missing) != b.get(k, missing))
+    keys = set(a) | set(b) if keys is None else set(keys)
+    keys = sorted(k for k in keys if k not in ignore and a.get(k, missing) != b.get(k, missing))
     return [fmt.format(key=k, a=a.get(k, missing), b=b.get(k, missing)) for k in keys]
 
 
@@ -339,7 +341,7 @@ def resolve(path, which: str = "best") -> Path:
     if (p / META).is_file():
         return p
     if which not in KINDS:
-        raise InputError(f"which checkpoint: must be one of {', '.join(KINDS)}; got {which!r}")
+        raise InputError(f"which checkpoint: must be one of best, last; got {which!r}")
     run = p.parent if p.name == "checkpoints" else p
     target = pointer(run, which)
     if target is not None:
@@ -432,8 +434,8 @@ def load_weights(ckpt, model: torch.nn.Module, meta: dict | None = None, *, conf
     else:
         warnings.warn(f"{ckpt}: checkpoint format 1 (written by an older nar): its config is not hash-checked; "
                       f"retrain or re-save to get a verified checkpoint", stacklevel=2)
-    if config is not None:
-        diff = config_diff(saved, config, may_differ)
+    if config is not None:  # keys the checkpoint does not record (added to nar after it was written) are not compared
+        diff = config_diff(saved, config, may_differ, keys=saved)
         if diff:
             raise CheckpointError(f"{ckpt} was trained with another configuration than the model it is loaded "
                                   f"into: {', '.join(diff)} (checkpoint (model))")
@@ -450,16 +452,21 @@ def load_weights(ckpt, model: torch.nn.Module, meta: dict | None = None, *, conf
     return meta
 
 
+def check_resumable(ckpt, meta: dict) -> None:
+    """CheckpointError for a format 1 checkpoint (its optimizer/RNG pickles cannot be verified)."""
+    if meta["version"] < 2:
+        raise CheckpointError(f"{ckpt}: checkpoint format 1 (written by an older nar; {', '.join(LEGACY_FILES)} "
+                              f"are unverifiable pickles) cannot be resumed; its weights still load with "
+                              f"nar.load / nar eval: start a new run")
+
+
 def load_training_state(ckpt, optimizer: torch.optim.Optimizer | None, meta: dict | None = None) -> dict:
     """Restore ``optimizer`` and the global RNGs from a 'last' checkpoint; returns the trainer's state.
 
     Both files are hash-checked and parsed before anything is changed."""
     ckpt = Path(ckpt)
     meta = meta or read_meta(ckpt)
-    if meta["version"] < 2:
-        raise CheckpointError(f"{ckpt}: checkpoint format 1 (written by an older nar; {', '.join(LEGACY_FILES)} "
-                              f"are unverifiable pickles) cannot be resumed; its weights still load with "
-                              f"nar.load / nar eval: start a new run")
+    check_resumable(ckpt, meta)
     hint = "; only 'last' checkpoints can be resumed"
     opt_state = None
     if optimizer is not None:

@@ -103,7 +103,7 @@ class _Progress:
 
 def check_resume_config(saved: dict, new: dict, run_dir) -> None:
     """ConfigError unless ``new`` equals the run's recorded config ``saved`` outside :data:`RESUMABLE_KEYS`."""
-    diff = ck.config_diff(saved, new, RESUMABLE_KEYS, "{key}={a!r} (now {b!r})")
+    diff = ck.config_diff(saved, new, RESUMABLE_KEYS, "{key}={a!r} (now {b!r})", keys=saved)
     if diff:
         raise ConfigError(f"{run_dir} was trained with a different configuration: " + ", ".join(diff)
                           + f"; only {', '.join(RESUMABLE_KEYS)} may change on --resume")
@@ -173,7 +173,8 @@ class Trainer:
                 raise ck.CheckpointError(f"{saved}: corrupted or edited ({exc}); it no longer describes this "
                                          f"run") from None
             if recorded is not None:
-                diff = ck.config_diff(on_disk, recorded, RESUMABLE_KEYS, "{key}={a!r} (checkpoint: {b!r})")
+                diff = ck.config_diff(on_disk, recorded, RESUMABLE_KEYS, "{key}={a!r} (checkpoint: {b!r})",
+                                      keys=recorded)
                 if diff:
                     raise ck.CheckpointError(
                         f"{saved} differs from the configuration recorded (hash-checked) in {last / ck.META}: "
@@ -278,6 +279,7 @@ class Trainer:
     def restore(self, last: Path, model, opt) -> dict:
         """Load weights, optimizer, RNGs and the trainer's state from ``last`` (all hash-checked)."""
         meta = ck.read_meta(last)
+        ck.check_resumable(last, meta)
         ck.load_weights(last, model, meta, config=self.cfg.to_dict(), may_differ=RESUMABLE_KEYS)
         state = ck.load_training_state(last, opt, meta)
         try:
