@@ -16,6 +16,9 @@ Files (all small):
 * ``permutation.npz`` -- permutation-pointer decoding: decoder Sinkhorn (train: Gumbel noise from a
   recorded uniform draw; eval: none), the evaluation post-processing (50 more steps, argmax) and the
   soft hint feedback (25 steps).
+* ``model.npz`` + ``model.json`` -- one whole forward pass of the reference ``nets.Net`` (encoders,
+  triplet_gmpnn steps, decoders, soft hint feedback) at evaluation on a two-sample bfs batch, with its
+  (randomised) parameters.
 * ``init.json`` -- sample moments of the reference's default ``hk.Linear`` init and of the
   ``xavier_on_scalars`` encoder init, with their analytic values.
 
@@ -321,12 +324,76 @@ def init_golden(out_dir: str) -> None:
     jax.config.update("jax_enable_x64", True)
 
 
+MODEL = {"algorithm": "bfs", "processor": "triplet_gmpnn", "hidden": 8, "nb_triplet_fts": 4, "nodes": 6}
+
+
+def model_golden(out_dir: str) -> None:
+    """A whole forward pass of the reference ``nets.Net`` at evaluation (``repred=True``: its own soft
+    hint predictions fed back, no noise) on a two-sample bfs batch of different lengths."""
+    from clrs._src import algorithms, nets, samplers
+
+    rng = np.random.default_rng(5)
+    n, hid, alg = MODEL["nodes"], MODEL["hidden"], MODEL["algorithm"]
+    spec = specs.SPECS[alg]
+    samples = []
+    while len(samples) < 2:
+        a = (rng.random((n, n)) < 0.3).astype(np.float64)
+        a = np.maximum(a, a.T)
+        np.fill_diagonal(a, 0)
+        _, probes = algorithms.bfs(a, int(rng.integers(n)))
+        sample = probing.split_stages(probes, spec)
+        length = sample[2][0].data.shape[0]
+        if not samples or length != samples[0][2][0].data.shape[0]:
+            samples.append(sample)
+    lengths = np.array([s[2][0].data.shape[0] for s in samples])
+    t_max = int(lengths.max())
+
+    def stack(i, time):
+        dps = []
+        for k, dp in enumerate(samples[0][i]):
+            parts = [s[i][k].data for s in samples]
+            if time:  # hints [T, 1, ...]: pad the time axis with zeros, as the reference's batching
+                parts = [np.concatenate([p, np.zeros((t_max - p.shape[0],) + p.shape[1:], p.dtype)]) for p in parts]
+            data = np.concatenate(parts, axis=1 if time else 0)
+            dps.append(probing.DataPoint(name=dp.name, location=dp.location, type_=dp.type_, data=data))
+        return dps
+
+    inputs, outputs, hints = stack(0, False), stack(1, False), stack(2, True)
+    features = samplers.Features(inputs=tuple(inputs), hints=tuple(hints), lengths=lengths)
+    factory = processors.get_processor_factory(MODEL["processor"], use_ln=True,
+                                               nb_triplet_fts=MODEL["nb_triplet_fts"])
+    nb_dims = [{k: 1 for k in spec}]
+
+    def forward(f):
+        net = nets.Net([spec], hid, True, True, factory, False, "xavier_on_scalars", 0.0, 0.0, "soft", nb_dims)
+        return net([f], repred=True, algorithm_index=0, return_hints=True, return_all_outputs=False)
+
+    fn = hk.transform(forward)
+    params = _randomise(fn.init(jax.random.PRNGKey(6), features), rng)
+    out_preds, hint_preds = fn.apply(params, jax.random.PRNGKey(7), features)
+    arrays = {"lengths": lengths}
+    for dp in inputs + outputs + hints:
+        arrays[f"data/{dp.name}"] = np.asarray(dp.data)
+    for mod, leaves in params.items():
+        for name, v in leaves.items():
+            arrays[f"param/{mod}/{name}"] = np.asarray(v)
+    for k, v in out_preds.items():
+        arrays[f"pred/output/{k}"] = np.asarray(v)
+    for k in hint_preds[0]:  # [S, B, ...]: step i predicts the hints of time i + 1
+        arrays[f"pred/hint/{k}"] = np.stack([np.asarray(h[k]) for h in hint_preds])
+    np.savez_compressed(os.path.join(out_dir, "model.npz"), **arrays)
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump({**MODEL, "params": {f"{m}/{n}": list(np.shape(v)) for m, l in params.items()
+                                       for n, v in l.items()}}, f, indent=1, sort_keys=True)
+
+
 def main() -> None:
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../tests/golden")
     os.makedirs(out_dir, exist_ok=True)
     processors_golden(out_dir)
     losses_golden(out_dir)
     permutation_golden(out_dir)
+    model_golden(out_dir)
     init_golden(out_dir)
     import importlib.metadata as md
     versions = {p: md.version(p) for p in ("dm-clrs", "jax", "jaxlib", "dm-haiku", "numpy")}

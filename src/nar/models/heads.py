@@ -49,7 +49,8 @@ class AlgorithmHeads(nn.Module):
     ``encode_hints`` / ``decode_hints`` follow the hint mode; ``node_dim`` / ``edge_dim`` are the widths
     of the decoders' inputs (``3 * hidden`` and ``hidden`` + the processor's edge-latent width).
     ``encoder_init='xavier_on_scalars'`` (CLRS default) gives scalar *hint* encoders weights of std
-    ``1/sqrt(hidden)``; every other layer has the LeCun default.
+    ``1/sqrt(hidden)`` (before truncation, as Haiku); every other layer has the LeCun default of
+    :func:`~nar.models.layers.linear`.
     """
 
     def __init__(self, mspec: ModelSpec, hidden: int, *, encode_hints: bool, decode_hints: bool,
