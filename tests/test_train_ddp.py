@@ -1,13 +1,16 @@
-"""DDP on CPU: two gloo processes train together and keep identical weights."""
+"""DDP on CPU: two gloo processes train together and keep identical weights; a run folder in use stops
+both ranks (none hangs)."""
 import os
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
 
-from nar.train import TrainConfig, Trainer
+from nar.locking import locked
+from nar.train import RunInUse, TrainConfig, Trainer
 from nar.train.data import TrainData
 
 CFG = dict(hidden=16, batch_size=4, train_sizes=[4, 5], val_count=4, test_count=4, test_n=8, eval_batch_size=4,
@@ -20,13 +23,19 @@ class Capture(Trainer):
                    self.out / f"final-rank{self.info.rank}.pt")
 
 
-def _worker(rank: int, world: int, ports: tuple[int, int], out: str) -> None:
+def _worker(rank: int, world: int, ports: tuple[int, int, int], out: str) -> None:
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1")
     # a fresh rendezvous per run: re-joining a group on the port of a destroyed one can hang
     os.environ["MASTER_PORT"] = str(ports[0])
     Capture(TrainConfig(algorithms=["bfs"], steps=2, **CFG), f"{out}/single", progress=False).run()
     os.environ["MASTER_PORT"] = str(ports[1])
     Capture(TrainConfig(algorithms=["bfs", "minimum"], steps=3, **CFG), f"{out}/multi", progress=False).run()
+    # the test process holds the lock of "busy": every rank must fail (rank 0 alone locks; none may hang)
+    os.environ["MASTER_PORT"] = str(ports[2])
+    try:
+        Capture(TrainConfig(algorithms=["bfs"], steps=2, **CFG), f"{out}/busy", progress=False).run()
+    except RunInUse as exc:
+        (Path(out) / f"busy-rank{rank}.txt").write_text(str(exc))
 
 
 def _free_port() -> int:
@@ -38,13 +47,18 @@ def _free_port() -> int:
 def test_two_cpu_processes_keep_identical_weights(tmp_path):
     if not torch.distributed.is_available():
         pytest.skip("torch.distributed not available")
-    ctx = mp.spawn(_worker, args=(2, (_free_port(), _free_port()), str(tmp_path)), nprocs=2, join=False)
-    deadline = time.monotonic() + 300
-    while not ctx.join(timeout=5):
-        if time.monotonic() > deadline:
-            for proc in ctx.processes:
-                proc.kill()
-            pytest.fail("the two DDP processes did not finish within 300 s (a hung collective?)")
+    with locked(tmp_path / "busy"):
+        ctx = mp.spawn(_worker, args=(2, (_free_port(), _free_port(), _free_port()), str(tmp_path)), nprocs=2,
+                       join=False)
+        deadline = time.monotonic() + 300
+        while not ctx.join(timeout=5):
+            if time.monotonic() > deadline:
+                for proc in ctx.processes:
+                    proc.kill()
+                pytest.fail("the two DDP processes did not finish within 300 s (a hung collective?)")
+    for rank in (0, 1):
+        assert "in use by another process" in (tmp_path / f"busy-rank{rank}.txt").read_text()
+    assert not (tmp_path / "busy" / "config.json").exists()
     for run in ("single", "multi"):
         w0 = torch.load(tmp_path / run / "final-rank0.pt", weights_only=True)
         w1 = torch.load(tmp_path / run / "final-rank1.pt", weights_only=True)
