@@ -194,3 +194,26 @@ def test_cli_argument_fuzz(tmp_path_factory):
         assert (err == "") if code == 0 else _one_error_line(err), (argv, err)
 
     run()
+
+
+def test_version_and_unknown_flags_use_the_subcommands_usage(capsys):
+    from nar.cli import main
+
+    assert main(["--version"]) == 0 and capsys.readouterr().out.startswith("nar ")
+    assert main(["sample", "bfs", "--out", "x.safetensors", "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "nar sample: error: unrecognized arguments: --bogus" in err and "nar sample --help" in err
+    assert main(["pretrained", "show", "x", "--bogus"]) == 2
+    assert "nar pretrained show: error" in capsys.readouterr().err
+
+
+def test_closed_pipe_is_not_an_error():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "nar.cli", "algorithms"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()  # the reader leaves, as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0 and "Traceback" not in err and "Broken pipe" not in err

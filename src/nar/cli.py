@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -22,6 +23,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
 
 
 def _int_at_least(low: int):
@@ -132,6 +139,7 @@ def cmd_show(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nar", description="Neural algorithmic reasoning: CLRS-30 data, "
                                      "learned, equilibrium and exact reasoners.")
+    parser.add_argument("--version", action="version", version=f"nar {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("algorithms", help="list the 30 CLRS algorithms with their outputs")
@@ -166,9 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", help="write a figure of the hints over time to this PNG")
     p.set_defaults(func=cmd_show)
 
-    for module in ("nar.train.cli", "nar.exact.cli"):
+    for module in ("nar.train.cli", "nar.exact.cli", "nar.pretrained.cli"):
         _add_optional(sub, module)
     return parser
+
+
+def _innermost(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The (sub-)sub-command's parser that ``args`` were parsed by, so that its usage is shown."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or getattr(args, subs[0].dest, None) not in subs[0].choices:
+            return parser
+        parser = subs[0].choices[getattr(args, subs[0].dest)]
 
 
 def _add_optional(sub, module: str) -> None:
@@ -200,10 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:  # reported by the sub-command's own parser, with its usage
+                _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
         except SystemExit as exc:  # a usage error (one line, already printed) or --help
             return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # e.g. `nar algorithms | head`: the reader left; nothing to report
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except (InputError, KeyError, NotImplementedError, OSError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and not isinstance(exc, InputError) and exc.args else exc
         print(f"nar: error: {msg}", file=sys.stderr)
