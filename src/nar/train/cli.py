@@ -8,7 +8,7 @@
     nar report runs/bfs runs/dfs [--out report/]
 
 A bad argument is one line on stderr (``nar train: error: argument --steps: must be an integer >= 1,
-got '0'``) and exit code 2, never a traceback.
+got '0'``; the ``nar`` parser's one-line usage errors) and exit code 2, never a traceback.
 """
 from __future__ import annotations
 
@@ -45,14 +45,6 @@ def _number(kind: type, low: float, *, strict: bool = False, below: float | None
 
 POSITIVE_INT, POSITIVE_FLOAT = _number(int, 1), _number(float, 0, strict=True)
 SEED = _number(int, 0, below=2 ** 64)
-
-
-def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make ``parser`` report a usage error as one line (``nar eval: error: ...``) with exit code 2."""
-    def error(message: str):
-        parser.exit(2, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
-    parser.error = error
-    return parser
 
 
 def _errors():
@@ -170,9 +162,8 @@ def cmd_report(args) -> int:
 
 def add_subparser(sub) -> None:
     """Add ``train``, ``eval`` and ``report`` to the ``nar`` command's subparsers."""
-    p = _one_line_errors(sub.add_parser(
-        "train", help="train a learned reasoner (single- or multi-task)",
-        description="Train a learned reasoner. Config: defaults < --config < flags < --set."))
+    p = sub.add_parser("train", help="train a learned reasoner (single- or multi-task)",
+                       description="Train a learned reasoner. Config: defaults < --config < flags < --set.")
     p.add_argument("--algorithm", help="one algorithm (e.g. bfs)")
     p.add_argument("--algorithms", help="'all' or a comma-separated list (multi-task)")
     p.add_argument("--processor", help="processor name (default triplet_gmpnn)")
@@ -193,7 +184,7 @@ def add_subparser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = _one_line_errors(sub.add_parser("eval", help="score a checkpoint on a fresh CLRS30-style set"))
+    p = sub.add_parser("eval", help="score a checkpoint on a fresh CLRS30-style set")
     p.add_argument("checkpoint", help="run directory (its best-validation checkpoint, or see --which) or "
                                       "checkpoint directory")
     p.add_argument("--which", choices=("best", "last"), default="best",
@@ -208,7 +199,7 @@ def add_subparser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_eval)
 
-    p = _one_line_errors(sub.add_parser("report", help="markdown table and PNG learning curves of training runs"))
+    p = sub.add_parser("report", help="markdown table and PNG learning curves of training runs")
     p.add_argument("runs", nargs="+", help="run directories")
     p.add_argument("--out", default="report", help="folder for report.md and learning_curves.png")
     p.set_defaults(func=cmd_report)

@@ -141,13 +141,14 @@ class Trainer:
         """Rank 0 holds the run folder's lock for the whole run; every rank fails if it cannot."""
         with ExitStack() as stack:
             busy = False
+            folder = self.out.resolve()  # one lock per folder, however it is spelled
             if self.info.main:
                 try:
-                    stack.enter_context(locked(self.out, timeout=LOCK_TIMEOUT))
+                    stack.enter_context(locked(folder, timeout=LOCK_TIMEOUT))
                 except LockTimeout:
                     busy = True
             if ddp.any_true(busy, self.info):
-                raise RunInUse(f"{self.out}: run folder in use by another process (it holds {lock_path(self.out)}); "
+                raise RunInUse(f"{self.out}: run folder in use by another process (it holds {lock_path(folder)}); "
                                f"wait for that run to finish, or train into another --out")
             yield
 
