@@ -325,3 +325,15 @@ def test_files_without_a_header_hash_still_load(tmp_path):
     text += b" " * (-len(text) % 8)
     path.write_bytes(struct.pack("<Q", len(text)) + text + raw[end:])
     _same(load_trajectories(path), trajs)
+
+
+def test_dataset_and_splits_check_random_pos_and_needles_up_front(tmp_path):
+    from nar.data import OnTheFlyDataset, write_splits
+    from nar.validation import InputError
+
+    with pytest.raises(InputError, match="random_pos"):
+        OnTheFlyDataset("bfs", random_pos="yes")
+    with pytest.raises(InputError, match="length_needle"):
+        write_splits(tmp_path, "naive_string_matcher", splits={"val": {"n": 8, "count": 2, "seed": 0,
+                                                                      "options": {"length_needle": 7}}})
+    assert not any(tmp_path.iterdir())

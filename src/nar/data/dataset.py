@@ -72,7 +72,7 @@ class OnTheFlyDataset(IterableDataset):
                  num_batches: int | None = None, start: int = 0, size_mode: str = "cycle",
                  collate_fn: Callable | None = collate, **options):
         get_algorithm(algorithm)  # fails here, not in a worker, for unknown/unimplemented names
-        check_options(algorithm, {k: v for k, v in options.items() if k != "random_pos"})
+        check_options(algorithm, options)  # random_pos included: a bad value fails here, not in a worker
         if size_mode not in SIZE_MODES:
             raise InputError(f"size_mode must be one of {SIZE_MODES}, got {size_mode!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:

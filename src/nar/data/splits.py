@@ -66,6 +66,17 @@ def split_params(algorithm: str, split: str, spec: SplitSpec | None = None) -> d
             raise KeyError(f"unknown split {split!r}; the standard splits are {list(CLRS30_SPLITS)} "
                            f"(pass a SplitSpec for others)")
         spec = CLRS30_SPLITS[split]
+    elif isinstance(spec, Mapping):  # a plain dict is accepted with SplitSpec's fields
+        unknown = sorted(set(spec) - {"n", "count", "seed", "multiplied", "options"})
+        if unknown:
+            raise InputError(f"split {split!r}: unknown field(s) {unknown}; a split spec has n, count, seed, "
+                             f"multiplied, options")
+        try:
+            spec = SplitSpec(**spec)
+        except TypeError as exc:
+            raise InputError(f"split {split!r}: {exc} (a split spec needs n, count and seed)") from None
+    elif not isinstance(spec, SplitSpec):
+        raise InputError(f"split {split!r}: expected a SplitSpec or a dict, got {type(spec).__name__}")
     count = spec.count * (EVAL_MULTIPLIER.get(algorithm, 1) if spec.multiplied else 1)
     params = {"algorithm": algorithm, "split": split, "n": spec.n, "count": count, "seed": spec.seed,
               "options": dict(spec.options), "chunk": CHUNK}
@@ -175,7 +186,7 @@ def write_splits(out_dir, algorithms: str | Iterable[str],
         for split, spec in specs.items():
             params = split_params(name, split, spec)
             check_sizes(name, params["n"])
-            check_options(name, {k: v for k, v in params["options"].items() if k != "random_pos"})
+            check_options(name, params["options"], n=params["n"] if isinstance(params["n"], int) else None)
             jobs.append(params)
     total = sum(p["count"] for p in jobs)
     done = 0
