@@ -36,7 +36,7 @@ def names(only: list[str] | None) -> list[str]:
 def train(name: str, runs: Path, python: str) -> int:
     out = runs / name
     cmd = [python, "-m", "nar.cli", "train", "--config", str(CONFIGS / f"{name}.yaml"), "--out", str(out), "--quiet"]
-    if (out / "checkpoints" / "last.json").exists():
+    if (out / "config.json").exists():  # a run was started here: continue it
         cmd.append("--resume")
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(runs / f"{name}.log", "a") as log:

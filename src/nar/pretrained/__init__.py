@@ -212,7 +212,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
         "config_file": str(config_file) if config_file else None,
         "steps_done": int(meta.get("step", 0)), "steps_budget": int(cfg.steps),
         "trained": "complete" if int(meta.get("step", 0)) >= cfg.steps else "partial: budget not reached yet",
-        "best_val": meta.get("best_val", meta.get("val_score")), "cpu_seconds": progress.get("cpu_seconds"),
+        "best_val": (meta.get("metrics") or {}).get("val"), "best_step": int(meta.get("step", 0)), "cpu_seconds": progress.get("cpu_seconds"),
         "wall_seconds": progress.get("wall_seconds"),
         "data_seeds": {"train": cfg.seed, "val": "CLRS30 validation split seed", "test": "CLRS30 test split seed"},
         "scores": measured,
