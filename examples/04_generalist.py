@@ -33,7 +33,7 @@ names = nar.list_algorithms() if args.algorithms == "all" else args.algorithms.s
 # The generalist's stabilisers (gradient clipping, Xavier init of scalar encoders, layer norm, gating)
 # are TrainConfig's defaults.
 cfg = TrainConfig(algorithms=names, steps=args.steps, hidden=64, device=args.device, seed=0,
-                  eval_every=100, val_count=64, test_count=64)
+                  eval_every=100, val_count=32, test_count=32)
 if args.tiny:
     cfg = cfg.replace(algorithms=["bfs", "bellman_ford"], processor="mpnn", hidden=16, steps=10,
                       batch_size=8, train_sizes=[4, 7], val_count=8, test_count=8, test_n=16,

@@ -206,12 +206,13 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     os.replace(tmp, weights)
     meta = loaded.meta
     progress = _run_progress(Path(run))
+    trained = _last_step(Path(run), default=int(meta.get("step", 0)))
     data = {
         "format": CARD_FORMAT, "name": name, "algorithms": list(cfg.algorithms), "processor": cfg.processor,
         "hidden": cfg.hidden, "model": cfg.model, "config": cfg.to_dict(),
         "config_file": str(config_file) if config_file else None,
-        "steps_done": int(meta.get("step", 0)), "steps_budget": int(cfg.steps),
-        "trained": "complete" if int(meta.get("step", 0)) >= cfg.steps else "partial: budget not reached yet",
+        "steps_done": trained, "steps_budget": int(cfg.steps),
+        "trained": "complete" if trained >= cfg.steps else "partial: budget not reached yet",
         "best_val": (meta.get("metrics") or {}).get("val"), "best_step": int(meta.get("step", 0)), "cpu_seconds": progress.get("cpu_seconds"),
         "wall_seconds": progress.get("wall_seconds"),
         "data_seeds": {"train": cfg.seed, "val": "CLRS30 validation split seed", "test": "CLRS30 test split seed"},
@@ -230,6 +231,14 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     tmp.write_text(text)
     os.replace(tmp, card_path)
     return data
+
+
+def _last_step(run: Path, default: int) -> int:
+    """Steps the run has done (its last checkpoint's), else ``default``."""
+    try:
+        return int(json.loads((run / "checkpoints" / "last.json").read_text())["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
 
 
 def _run_progress(run: Path) -> dict:
