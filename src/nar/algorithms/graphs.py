@@ -59,15 +59,18 @@ def bfs(A, s) -> Trajectory:
     reach = np.zeros(n, dtype=bool)
     reach[s] = True
     pi = np.arange(n)
+    frontier = np.array([s])  # the nodes reached in the previous round, ascending
     while True:
         tr.step(reach_h=reach, pi_h=pi)
-        frontier = edge[reach]  # rows of reached nodes
-        new = frontier.any(axis=0) & ~reach
-        if not new.any():
+        # An unreached node's reached neighbours were all reached in the previous round (an older
+        # one would have reached it already), so only the frontier's rows are read: O(n^2) in all.
+        rows = edge[frontier]
+        new = np.flatnonzero(rows.any(axis=0) & ~reach)
+        if not new.size:
             break
-        first = np.argmax(edge & reach[:, None], axis=0)  # smallest reached neighbour
-        pi[new] = first[new]
-        reach |= new
+        pi[new] = frontier[np.argmax(rows[:, new], axis=0)]  # smallest reached neighbour
+        reach[new] = True
+        frontier = new
     tr.output(pi=pi)
     return tr.finish()
 
@@ -255,19 +258,22 @@ def bellman_ford(A, s) -> Trajectory:
     pi = np.arange(n)
     msk = np.zeros(n, dtype=bool)
     msk[s] = True
+    # Only nodes whose d changed (or that were reached) in the previous round can offer anything
+    # new: every other reached u already made its offers, and d[v] <= d[u] + A[u, v] since.  So a
+    # round reads only their rows (ascending, so the first minimum is the smallest u), as the
+    # full relaxation would decide: O(V E) at worst, O(n^2) on a path.
+    active = np.array([s])
     for _ in range(n):
         tr.step(pi_h=pi, d=d, msk=msk)
-        offers = np.where(msk, d, np.inf)[:, None] + W  # offers[u, v] = d[u] + A[u, v]
-        best_u = offers.argmin(axis=0)  # first u among equal minima
-        best = offers[best_u, cols]
-        offered = best < np.inf
-        take = offered & (~msk | (best < d))
-        new_d = np.where(take, best, d)
-        pi = np.where(take, best_u, pi)
-        new_msk = msk | offered
-        if np.array_equal(new_d, d) and np.array_equal(new_msk, msk):
+        offers = d[active][:, None] + W[active]  # offers[a, v] = d[active[a]] + A[active[a], v]
+        first = offers.argmin(axis=0)
+        best = offers[first, cols]
+        take = (best < np.inf) & (~msk | (best < d))
+        if not take.any():
             break
-        d, msk = new_d, new_msk
+        d[take], pi[take] = best[take], active[first[take]]
+        msk |= take
+        active = np.flatnonzero(take)
     else:
         raise InputError("bellman_ford: A has a negative-weight cycle reachable from s (in an "
                          "undirected graph every negative edge is one); shortest paths are undefined")

@@ -60,20 +60,27 @@ def bfs(inputs: list[dict]):
     rows = np.arange(B)
     rec = BatchRecorder("bfs", n, B)
     rec.input(s=s, A=A, adj=adjacency_mask(A))
-    into = np.ascontiguousarray((A > 0).transpose(0, 2, 1))  # into[b, v, u]: an edge u -> v
+    edge = A > 0
     reach = np.zeros((B, n), dtype=bool)
     reach[rows, s] = True
     pi = np.tile(np.arange(n), (B, 1))
     alive = np.ones(B, dtype=bool)
+    fb, fu = rows, s  # the frontier: (sample, node) reached in the previous round, ascending
     while True:
         rec.step(active=_only(alive), reach_h=reach, pi_h=pi)
-        offers = into & reach[:, None, :]  # [b, v, u]: reached u offers v
-        new = offers.any(axis=2) & ~reach
-        alive = new.any(axis=1)  # a finished sample is a fixed point: it never reaches more
+        # only the frontier's rows can reach anything new (see graphs.bfs): O(n^2) per sample
+        out = edge[fb, fu]  # [K, n]
+        groups, start = np.unique(fb, return_index=True)
+        new = np.logical_or.reduceat(out, start, axis=0) & ~reach[groups]  # [G, n]
+        alive = np.zeros(B, dtype=bool)
+        alive[groups] = new.any(axis=1)  # a finished sample is a fixed point: it never reaches more
         if not alive.any():
             break
-        pi = np.where(new, offers.argmax(axis=2), pi)  # the smallest reached neighbour
-        reach |= new
+        first = np.minimum.reduceat(np.where(out, fu[:, None], n), start, axis=0)  # smallest u
+        g, v = np.nonzero(new)
+        fb, fu = groups[g], v
+        pi[fb, fu] = first[g, v]
+        reach[fb, fu] = True
     rec.output(pi=pi)
     return rec.finish()
 
@@ -93,27 +100,32 @@ def bellman_ford(inputs: list[dict]):
     rows = np.arange(B)
     rec = BatchRecorder("bellman_ford", n, B)
     rec.input(s=s, A=A, adj=adjacency_mask(A))
-    into = np.where(A != 0, A, np.inf).transpose(0, 2, 1).copy()  # into[b, v, u] = A[u, v]
+    W = np.where(A != 0, A, np.inf)  # absent edges never offer anything
     d = np.zeros((B, n))
     pi = np.tile(np.arange(n), (B, 1))
     msk = np.zeros((B, n), dtype=bool)
     msk[rows, s] = True
     alive = np.ones(B, dtype=bool)
-    offers = np.empty_like(into)
+    ab, au = rows, s  # the active nodes (sample, u), ascending: only they offer anything new
     for _ in range(n):
         rec.step(active=_only(alive), pi_h=pi, d=d, msk=msk)
-        np.add(np.where(msk, d, np.inf)[:, None, :], into, out=offers)  # [b, v, u] = d[u] + A[u, v]
-        best_u = offers.argmin(axis=2)  # first u among equal minima
-        best = np.take_along_axis(offers, best_u[:, :, None], axis=2)[:, :, 0]
-        offered = best < np.inf
-        take = offered & (~msk | (best < d))
-        # a sample that changes nothing is a fixed point: take is empty, and stays so
-        alive = (take | (offered & ~msk)).any(axis=1)
+        offers = d[ab, au][:, None] + W[ab, au]  # [K, n]: d[u] + A[u, v]
+        groups, start = np.unique(ab, return_index=True)
+        best = np.minimum.reduceat(offers, start, axis=0)  # [G, n]
+        owner = np.repeat(np.arange(groups.size), np.diff(np.append(start, ab.size)))
+        # the first u among equal minima
+        best_u = np.minimum.reduceat(np.where(offers == best[owner], au[:, None], n), start, axis=0)
+        take = (best < np.inf) & (~msk[groups] | (best < d[groups]))
+        # a sample that changes nothing is a fixed point: it has no active node any more
+        alive = np.zeros(B, dtype=bool)
+        alive[groups] = take.any(axis=1)
         if not alive.any():
             break
-        d = np.where(take, best, d)
-        pi = np.where(take, best_u, pi)
-        msk |= offered
+        g, v = np.nonzero(take)
+        ab, au = groups[g], v
+        d[ab, au] = best[g, v]
+        pi[ab, au] = best_u[g, v]
+        msk[ab, au] = True
     else:  # a negative cycle: the per-sample code raises its error
         return per_sample("bellman_ford", inputs)
     rec.output(pi=pi)
