@@ -155,3 +155,15 @@ def test_bad_inputs_are_clear_errors():
     big = ProcessorModule(build_processor("triplet_gmpnn", 8), hidden=8, max_dense_bytes=1 << 20)
     with pytest.raises(DenseMemoryError, match="N=64"):
         big(node=torch.randn(1, 64, 8))
+
+
+def test_loaded_run_gives_the_same_wrapper(tmp_path):
+    from nar.train import TrainConfig, train
+
+    cfg = TrainConfig(algorithms=["bfs"], processor="mpnn", hidden=8, steps=2, eval_every=2, checkpoint_every=2,
+                      val_count=4, test_count=4, device="cpu")
+    train(cfg, tmp_path / "run", progress=False)
+    loaded = nar.load(tmp_path / "run")
+    wrap = loaded.processor_module(node_dim=3)
+    assert wrap.processor is loaded.model.processor and wrap.hidden == 8
+    assert wrap(node=torch.randn(1, 4, 3)).node.shape == (1, 4, 16)

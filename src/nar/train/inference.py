@@ -41,6 +41,13 @@ class LoadedModel:
         return (f"LoadedModel({self.config.model!r}, processor={self.config.processor!r}, "
                 f"algorithms={self.algorithms}, step {self.meta.get('step')}, step_count={self.step_count!r})")
 
+    def processor_module(self, **options):
+        """This model's processor wrapped for reuse in one's own PyTorch model: a
+        :class:`nar.blueprint.ProcessorModule` (``options`` as there: node_dim, edge_dim, frozen, steps, ...)."""
+        from ..blueprint import ProcessorModule
+
+        return ProcessorModule(self.model.processor, hidden=self.config.hidden, **options)
+
     def predict(self, name: str, **inputs) -> dict[str, np.ndarray]:
         """The model's outputs for algorithm ``name`` on ``inputs`` (the arguments of ``nar.execute``)."""
         from ..api import execute
@@ -74,6 +81,14 @@ def load(path, device: str = "cpu", which: str = "best") -> LoadedModel:
 
     Everything read is verified (:mod:`nar.train.checkpoint`): the manifest's own hash, the weights'
     hash, and that the architecture config recorded in both agrees.
+
+    The returned :class:`LoadedModel` has ``.predict(algorithm, **inputs)`` (the model's outputs on
+    your own input, with :func:`nar.execute`'s arguments, e.g. ``A=`` a networkx graph and ``s=``),
+    ``.model`` (the ``nn.Module``), ``.config`` and ``.processor_module(**options)`` (the processor
+    wrapped for reuse, :class:`nar.blueprint.ProcessorModule`)::
+
+        model = nar.load("runs/bfs")
+        model.predict("bfs", A=graph, s=0)["pi"]
     """
     dev = pick_device(device)
     ckpt = ck.resolve(path, which)
