@@ -35,6 +35,7 @@ CARD_FORMAT = "nar.pretrained/1"
 SCORE_SIZES = (16, 64, 128)  # card scores: validation size and two test sizes
 # graphs scored per size (None = CLRS30's 32 x eval multiplier); n = 128 is costly for dense triplets
 SCORE_COUNTS = {16: None, 64: None, 128: 8}
+CHECK_COUNT = 4  # the card also records the scores on the first 4 graphs of each set: verify() reproduces them
 
 
 class PretrainedError(InputError):
@@ -160,18 +161,28 @@ def score_entry(model, cfg, *, n: int, count: int | None = None, seed: int | Non
     return {a: round(float(r.scores.score), 4) for a, r in res.items()}
 
 
-def verify(name: str, *, scores: bool = False, count: int = 16, root=None) -> dict:
-    """Load ``name`` (sha256 checked); with ``scores``, re-score it on ``count`` graphs per size.
+def verify(name: str, *, scores: bool = False, root=None, tol: float = 1e-3) -> dict:
+    """Load ``name`` (sha256 checked); with ``scores``, re-measure the card's check scores.
 
-    Returns ``{"name", "sha256_ok", "scores": {n: {algorithm: score}}}`` (the re-measured scores on a
-    prefix of the card's evaluation sets, for comparison with the card's full-set scores).
+    The check scores are those of the first :data:`CHECK_COUNT` graphs of each evaluation set; they
+    are re-measured here and must agree with the card within ``tol`` (else :class:`PretrainedError`).
+    Returns ``{"name", "sha256_ok", "scores": {n: {algorithm: score}}}``.
     """
     entry = load(name, root=root)
     out = {"name": name, "sha256_ok": True, "scores": {}}
     if scores:
         cfg = _config(entry.card, name)
+        expected = entry.card.get("check_scores", {})
         for n in SCORE_SIZES:
-            out["scores"][n] = score_entry(entry.model, cfg, n=n, count=count)
+            got = score_entry(entry.model, cfg, n=n, count=CHECK_COUNT)
+            out["scores"][n] = got
+            want = expected.get(str(n))
+            if want is None:
+                continue
+            bad = {a: (v, want.get(a)) for a, v in got.items() if want.get(a) is None or abs(v - want[a]) > tol}
+            if bad:
+                raise PretrainedError(f"{name}: scores at n = {n} on {CHECK_COUNT} graphs differ from the card "
+                                      f"(measured, card): {bad}")
     return out
 
 
@@ -199,6 +210,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     t0 = time.process_time()
     counts = dict(SCORE_COUNTS if counts is None else counts)
     measured = {str(n): score_entry(model, cfg, n=n, count=c) for n, c in counts.items()}
+    checks = {str(n): score_entry(model, cfg, n=n, count=CHECK_COUNT) for n in counts}
     weights = folder / f"{name}.safetensors"
     tmp = weights.with_name(f".{weights.name}.tmp.{os.getpid()}")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -208,7 +220,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     progress = _run_progress(Path(run))
     trained = _last_step(Path(run), default=int(meta.get("step", 0)))
     data = {
-        "format": CARD_FORMAT, "name": name, "algorithms": list(cfg.algorithms), "processor": cfg.processor,
+        "format": CARD_FORMAT, "name": name, "algorithms": builtins.list(cfg.algorithms), "processor": cfg.processor,
         "hidden": cfg.hidden, "model": cfg.model, "config": cfg.to_dict(),
         "config_file": str(config_file) if config_file else None,
         "steps_done": trained, "steps_budget": int(cfg.steps),
@@ -216,7 +228,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
         "best_val": (meta.get("metrics") or {}).get("val"), "best_step": int(meta.get("step", 0)), "cpu_seconds": progress.get("cpu_seconds"),
         "wall_seconds": progress.get("wall_seconds"),
         "data_seeds": {"train": cfg.seed, "val": "CLRS30 validation split seed", "test": "CLRS30 test split seed"},
-        "scores": measured,
+        "scores": measured, "check_scores": checks, "check_count": CHECK_COUNT,
         "score_counts": {str(n): c or "CLRS30 (32 x eval multiplier)" for n, c in counts.items()},
         "code_commit": code_commit,
         "scoring_cpu_seconds": round(time.process_time() - t0, 1),
