@@ -25,7 +25,7 @@ test: .venv/.installed
 	touch .venv/.docs
 
 docs: .venv/.docs
-	.venv/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir site
 
 bench: .venv/.installed
 	$(PY) benchmarks/sampler.py
