@@ -6,7 +6,7 @@ from .validation import InputError
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "models", "train", "exact", "viz")
+_SUBMODULES = ("data", "models", "train", "exact", "viz", "blueprint", "pretrained", "tasks")
 
 
 def __getattr__(name: str):
