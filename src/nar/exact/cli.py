@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli import _int_at_least
 from ..validation import InputError
 
 PREDICTORS = ("ideal", "ntk", "ensemble")
@@ -50,21 +51,23 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
         p.add_argument("--predictor", choices=PREDICTORS, default="ntk",
                        help="ideal: OR of matched templates; ntk: closed-form NTK mean + Heaviside; "
                             "ensemble: trained MLP ensemble (default ntk)")
-        p.add_argument("--bits", "-l", type=int, default=None, help="bit width l (default: enough for the graphs)")
-        p.add_argument("--pad", type=int, default=0, help="idle (zero-label) training samples added to the templates")
+        p.add_argument("--bits", "-l", type=_int_at_least(1), default=None,
+                       help="bit width l (default: enough for the graphs)")
+        p.add_argument("--pad", type=_int_at_least(0), default=0,
+                       help="idle (zero-label) training samples added to the templates")
         p.add_argument("--threshold", choices=("zero", "midgap"), default=None,
                        help="Heaviside threshold: zero (NTK default) or midgap (ensemble default; "
                             "calibrated on separate graphs with the NTK)")
-        p.add_argument("--members", type=int, default=256, help="ensemble size (default 256)")
-        p.add_argument("--width", type=int, default=512, help="ensemble hidden width (default 512)")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--members", type=_int_at_least(1), default=256, help="ensemble size (default 256)")
+        p.add_argument("--width", type=_int_at_least(1), default=512, help="ensemble hidden width (default 512)")
+        p.add_argument("--seed", type=_int_at_least(0), default=0)
         p.add_argument("--json", type=Path, default=None, help="also write the result as JSON here")
 
     v = sub.add_parser("verify", help="run a program on random graphs and compare with ground truth")
     common(v)
-    v.add_argument("--graphs", type=int, default=100, help="number of random graphs (default 100)")
+    v.add_argument("--graphs", type=_int_at_least(1), default=100, help="number of random graphs (default 100)")
     v.add_argument("--nodes", type=_range, default=(2, 7), help="node count N or range LO-HI (default 2-7)")
-    v.add_argument("--max-degree", "-D", type=int, default=3, help="maximum degree D (default 3)")
+    v.add_argument("--max-degree", "-D", type=_int_at_least(1), default=3, help="maximum degree D (default 3)")
     v.add_argument("--kind", choices=("reference", "hub", "bounded"), default="reference",
                    help="graph distribution: the reference validators' (default), its flooding "
                         "variant with a degree-D hub, or random bounded-degree spanning trees + edges")
@@ -75,15 +78,16 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     common(r)
     r.add_argument("--graph", type=Path, required=True, help="edge list, .npy adjacency or networkx-readable file")
     r.add_argument("--source", type=int, default=0, help="source node (default 0, after renumbering)")
-    r.add_argument("--max-degree", "-D", type=int, default=None, help="program degree D (default: the graph's)")
+    r.add_argument("--max-degree", "-D", type=_int_at_least(1), default=None,
+                   help="program degree D (default: the graph's)")
     r.add_argument("--message", type=int, default=1, help="flooding: the message as an integer (default 1)")
     r.add_argument("--weight-attr", default="weight", help="networkx edge attribute holding weights")
 
     i = sub.add_parser("info", help="template count, state size and collisions of a program")
     i.add_argument("program", choices=PROGRAM_NAMES)
-    i.add_argument("--max-degree", "-D", type=int, default=3)
-    i.add_argument("--bits", "-l", type=int, default=4)
-    i.add_argument("--slots", type=int, default=None)
+    i.add_argument("--max-degree", "-D", type=_int_at_least(1), default=3)
+    i.add_argument("--bits", "-l", type=_int_at_least(1), default=4)
+    i.add_argument("--slots", type=_int_at_least(1), default=None)
 
     ex.set_defaults(func=main)
     return ex
@@ -91,27 +95,60 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
 
 # ---- helpers --------------------------------------------------------------------------------
 def load_graph(path: Path, weighted: bool = False, weight_attr: str = "weight"):
-    """A :class:`~nar.exact.Graph` from a file, and the original node labels (index -> label)."""
-    from .graph import Graph
+    """A :class:`~nar.exact.Graph` from a file, and the original node labels (index -> label).
 
+    Any file that cannot be read as its format (binary data, broken XML, non-finite or huge
+    weights, ...) is an :class:`InputError` naming the file."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"graph file not found: {path}")
+    if not path.is_file():
+        raise InputError(f"graph file {path} is not a regular file")
+    try:
+        return _load(path, weighted, weight_attr)
+    except InputError as err:
+        text = str(err)
+        raise InputError(text if text.startswith(str(path)) else f"{path}: {text}") from None
+
+
+def _load(path: Path, weighted: bool, weight_attr: str):
+    from .graph import Graph
+
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        A = np.load(path)
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise InputError("not a NumPy .npy file (no .npy header); save the adjacency "
+                                 "matrix with numpy.save")
+        try:
+            A = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:  # truncated, or an object array
+            raise InputError(f"not a readable numeric .npy array ({_first_line(err)})") from None
         g = Graph.from_adjacency(A, weighted=weighted)
         return g, list(range(g.n))
-    if suffix in (".graphml", ".gml", ".adjlist", ".gexf") or (suffix == ".edgelist" and _has_networkx()):
+    if suffix in NETWORKX_READERS or (suffix == ".edgelist" and _has_networkx()):
         import networkx as nx
 
-        readers = {".graphml": nx.read_graphml, ".gml": nx.read_gml, ".adjlist": nx.read_adjlist,
-                   ".gexf": nx.read_gexf, ".edgelist": nx.read_edgelist}
-        G = readers[suffix](path)
+        try:
+            G = getattr(nx, NETWORKX_READERS.get(suffix, "read_edgelist"))(path)
+        except ImportError:
+            raise
+        except Exception as err:  # noqa: BLE001 - any parser failure means the file is not that format
+            raise InputError(f"cannot read it as {suffix[1:]} ({type(err).__name__}: "
+                             f"{_first_line(err)})") from None
         labels = sorted(G.nodes, key=_label_key)
         G = nx.relabel_nodes(G, {v: i for i, v in enumerate(labels)})
         return Graph.from_networkx(G, weight=weight_attr if weighted else None), labels
     return _read_edge_list(path, weighted)
+
+
+NETWORKX_READERS = {".graphml": "read_graphml", ".gml": "read_gml", ".adjlist": "read_adjlist",
+                    ".gexf": "read_gexf"}
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else "no details"
 
 
 def _has_networkx() -> bool:
@@ -130,10 +167,15 @@ def _label_key(v):
 
 
 def _read_edge_list(path: Path, weighted: bool):
-    from .graph import Graph
+    from .graph import MAX_WEIGHT, Graph
 
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not a text edge list (it is not UTF-8 text); give 'u v [w]' lines, a .npy "
+                         "matrix or a networkx format (.graphml, .gml, .adjlist, .edgelist, .gexf)") from None
     edges, weights, nodes = [], [], set()
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+    for lineno, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -151,6 +193,9 @@ def _read_edge_list(path: Path, weighted: bool):
                 weights.append(float(parts[2]))
             except ValueError:
                 raise InputError(f"{path}:{lineno}: weight {parts[2]!r} is not a number") from None
+            if not abs(weights[-1]) <= MAX_WEIGHT:  # also rejects nan
+                raise InputError(f"{path}:{lineno}: weight {parts[2]!r} must be a finite number of "
+                                 f"magnitude <= 2^53")
         elif weighted:
             raise InputError(f"{path}:{lineno}: this program needs a weight on every edge ('u v w')")
     if not nodes:
@@ -161,7 +206,7 @@ def _read_edge_list(path: Path, weighted: bool):
     w = None
     if weighted:
         w = np.array(weights)
-        if np.all(w == np.round(w)):
+        if np.all(w == np.round(w)):  # |w| <= 2^53 (checked above): exact as int64
             w = w.astype(np.int64)
     return Graph(len(labels), e, w), labels
 

@@ -20,6 +20,21 @@ from ..validation import InputError
 from .compiler import to_csr
 
 
+MAX_WEIGHT = float(2 ** 53)  # larger magnitudes are not exact integers in float64
+
+
+def check_weights(weights: np.ndarray) -> None:
+    """Edge weights must be real numbers, finite, of magnitude <= 2^53 (:class:`InputError`)."""
+    if weights.dtype.kind not in "biuf":
+        raise InputError(f"edge weights must be numbers, got dtype {weights.dtype}"
+                         + (f" (e.g. {str(weights[0])!r})" if weights.size else ""))
+    if weights.size:
+        magnitude = np.abs(weights.astype(np.float64))
+        if not np.all(magnitude <= MAX_WEIGHT):  # also catches nan
+            bad = weights[np.flatnonzero(~(magnitude <= MAX_WEIGHT))[0]]
+            raise InputError(f"edge weights must be finite numbers of magnitude <= 2^53, got {bad}")
+
+
 @dataclass
 class Graph:
     """An undirected simple graph on nodes ``0..n-1``; ``edges[e] = (u, v)`` with ``u < v``."""
@@ -47,9 +62,11 @@ class Graph:
         order = np.argsort(key, kind="stable")
         self.edges = np.stack([lo, hi], 1)[order]
         if self.weights is not None:
-            self.weights = np.asarray(self.weights).reshape(-1)[order]
+            self.weights = np.asarray(self.weights).reshape(-1)
             if len(self.weights) != len(self.edges):
                 raise InputError("need one weight per edge")
+            self.weights = self.weights[order]
+            check_weights(self.weights)
 
     # ---- constructors ------------------------------------------------------------------------
     @classmethod
@@ -58,6 +75,10 @@ class Graph:
         A = np.asarray(A)
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise InputError(f"adjacency must be a square matrix, got shape {A.shape}")
+        if A.dtype.kind not in "biuf":
+            raise InputError(f"adjacency must be a numeric matrix, got dtype {A.dtype}")
+        if A.dtype.kind == "f" and not np.isfinite(A).all():
+            raise InputError("adjacency must be finite (no NaN or inf)")
         if not np.array_equal(A, A.T):
             raise InputError("adjacency must be symmetric (an undirected graph)")
         u, v = np.nonzero(np.triu(A, 1))
