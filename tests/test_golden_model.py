@@ -1,9 +1,8 @@
 """A whole nar Reasoner forward pass against the reference ``nets.Net`` (tests/golden/model.*): bfs with
-triplet_gmpnn, the reference's weights copied in, evaluation mode (own soft hints fed back)."""
+triplet_gmpnn, the reference's weights copied in by ``load_clrs_params``, evaluation mode (own soft hints fed back)."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +11,10 @@ import torch
 
 from nar.data.batch import Batch
 from nar.models import Reasoner
-from nar.models.probe_types import NodeLinearDecoder, NodePointerDecoder
+from nar.models.reference import load_clrs_params
 
 GOLDEN = Path(__file__).parent / "golden"
 META = json.loads((GOLDEN / "model.json").read_text())
-PROC_MAP = json.loads((GOLDEN / "processors.json").read_text())["cases"]["triplet_gmpnn_ln"]["mapping"]
-DECODER_PARTS = {NodePointerDecoder: ["src", "dst", "edge", "score"], NodeLinearDecoder: ["lin"]}
 
 
 @pytest.fixture(scope="module")
@@ -26,38 +23,14 @@ def g():
         return {k: torch.from_numpy(z[k]) for k in z.files}
 
 
-def load(model: Reasoner, g: dict) -> None:
-    """Copy the reference parameters into ``model`` (every nar parameter exactly once)."""
-    alg = META["algorithm"]
-    heads = model.heads[alg]
-    state = model.state_dict()
-    done, bias_parts = set(), {}
+def params(g: dict) -> dict:
+    """The reference's parameters in its Haiku layout ``{module: {leaf: array}}``."""
+    out: dict = {}
     for key, v in g.items():
-        if not key.startswith("param/"):
-            continue
-        ref = key[len("param/"):]
-        v = v.float()
-        m = re.search(r"algo_0_(\w+?)_(enc|dec)_linear(?:_(\d+))?/([wb])$", ref)
-        if m is None:  # processor
-            name, op, _ = PROC_MAP[ref.split("/", 1)[1]]  # without the Net's own prefix
-            assert op in ("T", "=")
-            state["processor." + name] = v.T if op == "T" else v
-            done.add("processor." + name)
-            continue
-        probe, kind, k, leaf = m.group(1), m.group(2), int(m.group(3) or 0), m.group(4)
-        if kind == "enc":
-            assert k == 0  # bfs has no two-linear (edge pointer) encoders
-            name = f"heads.{alg}.encoders.{probe}.lin." + ("weight" if leaf == "w" else "bias")
-        else:
-            part = DECODER_PARTS[type(heads.decoders[probe])][k]
-            name = f"heads.{alg}.decoders.{probe}.{part}." + ("weight" if leaf == "w" else "bias")
-            if name not in state:  # the pointer score's bias: constant over targets, nar has none
-                assert part == "score" and leaf == "b"
-                continue
-        state[name] = v.T if leaf == "w" else v
-        done.add(name)
-    assert done == set(state), set(state) - done
-    model.load_state_dict(state)
+        if key.startswith("param/"):
+            module, leaf = key[len("param/"):].rsplit("/", 1)
+            out.setdefault(module, {})[leaf] = v.numpy()
+    return out
 
 
 def batch(g: dict) -> Batch:
@@ -79,7 +52,7 @@ def test_forward_pass_matches_reference(g):
     torch.manual_seed(0)
     model = Reasoner(META["algorithm"], META["processor"], hidden=META["hidden"],
                      nb_triplet_fts=META["nb_triplet_fts"])
-    load(model, g)
+    load_clrs_params(model, params(g))
     model.eval()
     with torch.no_grad():
         out = model(batch(g))
