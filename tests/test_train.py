@@ -237,6 +237,8 @@ def test_eval_command_prints_scores_with_step_count(run_dir, capsys):
 
 def test_train_command_rejects_bad_input(tmp_path, capsys):
     assert main(["train", "--algorithm", "bfs", "--processor", "nope", "--out", str(tmp_path / "x")]) == 2
+    assert "argument --processor: invalid choice: 'nope' (choose from 'deepsets'" in capsys.readouterr().err
+    assert main(["train", "--algorithm", "bfs", "--set", "processor=nope", "--out", str(tmp_path / "x")]) == 2
     assert "processor must be one of" in capsys.readouterr().err
     assert main(["train", "--algorithm", "bfs", "--set", "warmup=3", "--out", str(tmp_path / "x")]) == 2
     assert "unknown config key 'warmup'" in capsys.readouterr().err

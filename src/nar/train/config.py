@@ -6,7 +6,9 @@ on-the-fly training data at sizes 4/7/11/13/16 (cycled) with ER ``p`` drawn per 
 random ``pos``, validation every 50 steps on the n = 16 split, test at n = 64.
 
 Strictness: an unknown key (in a file, in ``--set`` or in :meth:`TrainConfig.from_dict`) or a value of the
-wrong type raises :class:`ConfigError` naming the key and what is allowed.
+wrong type raises :class:`ConfigError` naming the key and what is allowed.  ``algorithm`` (one name, as
+``nar train --algorithm``) is accepted as an alias of ``algorithms`` in files, mappings and ``--set``;
+giving both in one place is an error.
 
     cfg = TrainConfig.load("my.yaml", overrides=["lr=3e-4", "algorithms=bfs,dfs"])
     cfg.save("run/config.json")
@@ -98,6 +100,7 @@ class TrainConfig:
     def from_dict(cls, data: dict, *, source: str = "config") -> "TrainConfig":
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: a config must be a mapping of keys to values, got {type(data).__name__}")
+        data = _alias_algorithm(data, source)
         unknown = sorted(set(data) - set(cls.keys()))
         if unknown:
             raise ConfigError(f"{source}: unknown config key(s) {unknown}; valid keys: {', '.join(cls.keys())}")
@@ -113,8 +116,10 @@ class TrainConfig:
     def with_overrides(self, overrides: Iterable[str], *, source: str = "--set") -> "TrainConfig":
         """Apply ``key=value`` strings (``model_options.key=value`` sets one model option)."""
         data = self.to_dict()
-        for text in overrides:
-            key, value = parse_override(text, source)
+        pairs = [parse_override(text, source) for text in overrides]
+        _alias_algorithm(dict(pairs), source)  # both spellings at once: an error
+        for key, value in pairs:
+            key = ALIASES.get(key, key)
             if key.startswith("model_options."):
                 data["model_options"] = dict(data["model_options"], **{key.split(".", 1)[1]: _json_or_str(value)})
             else:
@@ -196,6 +201,20 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------------------------------------- parsing
+ALIASES = {"algorithm": "algorithms"}  # the flag's spelling, accepted in files and --set
+
+
+def _alias_algorithm(data: dict, source: str) -> dict:
+    """``data`` with ``algorithm`` renamed to ``algorithms``; both given is a :class:`ConfigError`."""
+    if not isinstance(data, dict) or "algorithm" not in data:
+        return data
+    if "algorithms" in data:
+        raise ConfigError(f"{source}: give 'algorithm' (one name) or 'algorithms' (a list or 'all'), not both")
+    data = dict(data)
+    data["algorithms"] = data.pop("algorithm")
+    return data
+
+
 def _choice(key: str, value, allowed) -> None:
     if value not in allowed:
         raise ConfigError(f"{key} must be one of {', '.join(map(str, allowed))}; got {value!r}")

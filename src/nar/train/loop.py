@@ -41,7 +41,7 @@ from .config import ConfigError, TrainConfig
 from .data import TrainData, eval_batches
 from .evaluation import evaluate_sets, mean_score
 from .logs import RunLog
-from .models import build_model
+from .models import build_model, check_model_options
 
 # Keys that may differ between a run and its resumption (they do not change what is computed, or
 # they only extend it).  Anything else must match the run's saved config.
@@ -50,6 +50,12 @@ RESUMABLE_KEYS = ("steps", "time_limit", "eval_every", "checkpoint_every", "log_
 RESULTS = "results.json"
 CONFIG = "config.json"
 LOCK_TIMEOUT = 2.0  # seconds a run waits for its folder's lock before giving up
+SOLVER = "solver"  # the step_count label of a DEQ run's results: its root solver decides per graph
+
+
+def _prefixed(solver: dict | None) -> dict:
+    """Solver diagnostics as ``eval.csv`` metrics (``solver/iterations/mean``, ...)."""
+    return {f"solver/{k}": v for k, v in (solver or {}).items()}
 
 
 class RunInUse(ConfigError):
@@ -291,6 +297,24 @@ class Trainer:
         return state
 
     # -- pieces ---------------------------------------------------------------------------------------
+    def _evaluate(self, model, sets: dict, split: str) -> tuple[dict, dict]:
+        """``({algorithm: EvalResult}, {algorithm: solver diagnostics})``; the diagnostics (mean / max
+        iterations and residuals, :meth:`nar.models.deq.SolverSummary.as_dict`) only for a DEQ model,
+        whose results say ``step_count`` :data:`SOLVER` (its solver, not a step count, decides)."""
+        from ..models.deq import DEQReasoner, evaluate_deq
+        from .evaluation import EvalResult
+
+        device = self.info.device
+        if not isinstance(model, DEQReasoner):
+            return evaluate_sets(model, sets, self.cfg, device, split), {}
+        results, solver = {}, {}
+        for name, batches in sets.items():
+            scores, summary = evaluate_deq(model, [b.to(device) for b in batches])
+            results[name] = EvalResult(name, split, max(b.max_nodes for b in batches), sum(b.size for b in batches),
+                                       SOLVER, scores)
+            solver[name] = summary.as_dict()
+        return results, solver
+
     def _log_train(self, log: RunLog, step: int, sums: dict, seconds: float) -> dict:
         k = sums["n"]
         log.train_row({"step": step, "algorithm": self.cfg.algorithms[0] if len(self.cfg.algorithms) == 1 else "mixed",
@@ -322,14 +346,16 @@ class Trainer:
         cfg = self.cfg
         if not val_sets:
             val_sets.update({a: eval_batches(cfg, a, "val") for a in cfg.algorithms})
-        results = evaluate_sets(model, val_sets, cfg, self.info.device, "val")
+        results, solver = self._evaluate(model, val_sets, "val")
         for name, r in results.items():
-            log.scores(step, "val", name, r.step_count, r.scores.as_dict())
+            log.scores(step, "val", name, r.step_count, {**r.scores.as_dict(), **_prefixed(solver.get(name))})
         score = ddp.broadcast_float(mean_score(results), self.info)  # rank 0 decides what is best
         bar.note(step, val=f"{score:.3f}")
         if best["score"] is None or score > best["score"]:
             best = {"score": score, "step": step, "checkpoint": f"best-{step:08d}",
                     "scores": {k: r.scores.score for k, r in results.items()}}
+            if solver:
+                best["solver"] = solver
             if self.info.main:
                 ck.save_checkpoint(self.out, "best", step, model,
                                    self._meta(step, {"val": score, "val_scores": best["scores"]}))
@@ -341,21 +367,27 @@ class Trainer:
         if ckpt is not None:  # test the best-validation weights, as CLRS does
             ck.load_weights(ckpt, model, config=cfg.to_dict(), may_differ=RESUMABLE_KEYS)
         test_sets = {a: eval_batches(cfg, a, "test") for a in cfg.algorithms}
-        results = evaluate_sets(model, test_sets, cfg, info.device, "test")
+        results, solver = self._evaluate(model, test_sets, "test")
         test_step = best["step"] if ckpt is not None else step
         for name, r in results.items():
-            log.scores(test_step, "test", name, r.step_count, r.scores.as_dict())
+            log.scores(test_step, "test", name, r.step_count, {**r.scores.as_dict(), **_prefixed(solver.get(name))})
+        tests = {k: r.as_dict() for k, r in results.items()}
+        for name, summary in solver.items():
+            tests[name]["solver"] = summary
         out = {
             "algorithms": list(cfg.algorithms), "model": cfg.model, "processor": cfg.processor,
-            "step_count": cfg.step_count, "steps_done": step, "steps_planned": cfg.steps,
+            "step_count": SOLVER if solver else cfg.step_count, "steps_done": step, "steps_planned": cfg.steps,
             "seconds": round(elapsed, 2), "steps_this_session": step - start_step,
             "best_step": best["step"], "best_val": best["score"], "val": best["scores"],
-            "test": {k: r.as_dict() for k, r in results.items()}, "test_mean": mean_score(results),
+            "test": tests, "test_mean": mean_score(results),
             "tested_checkpoint": ckpt.name if ckpt is not None else None,
             "device": str(info.device), "world_size": info.world, "torch": torch.__version__,
             "threads": torch.get_num_threads(), "machine": platform.node(), "nar_version": __version__,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": cfg.to_dict(),
         }
+        if solver:  # a DEQ run: what its solver used, on the best checkpoint's validation and on the test
+            out["solver"] = {"options": check_model_options(cfg.model, cfg.model_options),
+                             "val": best.get("solver", {}), "test": solver}
         if info.main:
             from ..data.store import atomic_write
 
