@@ -40,7 +40,7 @@ _OPTION_HELP = {
     "noise_std": "Gaussian noise added to the state in training (paper: 1e-3)",
     "align_weight": "weight of the alignment to a step-wise reasoner (paper: 0.01); needs --teacher",
     "align_samples": "solver iterates sampled for the alignment",
-    "cgp": "Cayley graph propagation (true/false)",
+    "cgp": "Cayley graph propagation",
     "teacher": "run directory of a trained step-wise reasoner to align to (same --hidden)",
 }
 
@@ -322,6 +322,10 @@ def _option_choices(key: str):
     return {"solver": SOLVERS, "stop": tuple(STOP_MODES), "grad": GRADIENTS}.get(key)
 
 
+def _show(value) -> str:
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _add_option_flags(p, model: str, options: dict) -> None:
     """One flag per option of ``model`` (``--max-iter`` sets ``model_options.max_iter``)."""
     group = p.add_argument_group(f"options of --model {model} (its model_options; an error with another model)")
@@ -333,7 +337,7 @@ def _add_option_flags(p, model: str, options: dict) -> None:
         group.add_argument(flag, dest=_OPTION + key, type=_option_type(key, default), choices=_option_choices(key),
                            default=None, metavar=None if _option_choices(key) else "{true,false}" if isinstance(default, bool)
                            else key.upper(),
-                           help=f"{text} (default {'none' if default is None else default})")
+                           help=f"{text} (default {_show(default)})")
 
 
 def add_subparser(sub) -> None:
@@ -355,11 +359,11 @@ def add_subparser(sub) -> None:
     p.add_argument("--processor", choices=processors, metavar="PROCESSOR",
                    help=f"one of {', '.join(processors)} (default {d.processor})")
     p.add_argument("--steps", type=POSITIVE_INT, help=f"training steps (default {d.steps})")
-    p.add_argument("--batch-size", dest="batch_size", type=POSITIVE_INT, help=f"default {d.batch_size}")
+    p.add_argument("--batch-size", dest="batch_size", type=POSITIVE_INT, help=f"samples per step (default {d.batch_size})")
     p.add_argument("--lr", type=POSITIVE_FLOAT, help=f"Adam's learning rate (default {d.lr:g})")
     p.add_argument("--hidden", type=POSITIVE_INT, help=f"latent width (default {d.hidden})")
-    p.add_argument("--seed", type=SEED, help=f"default {d.seed}")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help=f"default {d.device}")
+    p.add_argument("--seed", type=SEED, help=f"random seed (default {d.seed})")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help=f"(default {d.device})")
     p.add_argument("--threads", type=POSITIVE_INT, help="torch CPU threads (default: torch's)")
     p.add_argument("--time-limit", dest="time_limit", type=POSITIVE_FLOAT,
                    help="stop after this many seconds (default: none)")
