@@ -166,3 +166,15 @@ def test_report_says_where_it_writes(deq_run, tmp_path, capsys, monkeypatch):
     text = capsys.readouterr().out
     assert f"wrote {tmp_path / 'rep' / 'report.md'}" in text
     assert (tmp_path / "rep" / "report.md").is_file()
+
+
+# ---------------------------------------------------------------------------------------------- item 3
+def test_exact_verify_ends_with_a_plain_sentence(capsys):
+    assert main(["exact", "verify", "bfs", "--graphs", "5", "--nodes", "2-5", "--predictor", "ntk"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    plain = [line for line in lines if line.startswith("In plain words:")]
+    assert len(plain) == 1
+    assert "on all 5 random graphs every output equals the textbook algorithm's, without a single error" in plain[0]
+    assert "no node matches more than" in plain[0]
+    assert main(["exact", "verify", "bfs", "--graphs", "3", "--predictor", "ideal"]) == 0
+    assert "without a single error." in capsys.readouterr().out

@@ -244,6 +244,22 @@ def make_predictor(args, program, calib_graphs=None):
 
 
 # ---- commands -------------------------------------------------------------------------------
+def plain_summary(rep) -> str:
+    """One sentence for a newcomer: how many graphs ran without error, and what the NTK guarantees."""
+    total, ok = len(rep.results), rep.passed
+    if ok < total:
+        return (f"In plain words: {total - ok} of {total} random graphs got at least one wrong output "
+                f"(rerun with --verbose to see which).")
+    text = (f"In plain words: on all {total} random graphs every output equals the textbook algorithm's, "
+            f"without a single error")
+    safe = rep.report.get("ntk_safe_matches")
+    if safe is not None:
+        text += (f"; the predictor's margin guarantees it acts exactly like the ideal program on any graph where "
+                 f"no node matches more than {safe} of its rules at once (these graphs needed at most "
+                 f"{rep.stats.max_matched})")
+    return text + "."
+
+
 def cmd_verify(args) -> int:
     from .programs import get_program
     from .verification import random_graphs, verify
@@ -268,6 +284,7 @@ def cmd_verify(args) -> int:
             print(f"{status} graph {r.index:4d}: n={r.n:3d} edges={r.edges:3d} steps={r.steps:5d}"
                   + ("" if r.passed else "  " + "; ".join(r.failures)))
     print(rep.summary())
+    print(plain_summary(rep))
     if info:
         print("predictor:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items()))
     if args.json:
