@@ -61,5 +61,9 @@ def per_sample(name: str, inputs: list[dict]) -> list[Trajectory]:
 
 def stack(inputs: list[dict], arg: str, dtype=np.float64) -> np.ndarray:
     """Argument ``arg`` of every input as one ``[B, ...]`` array of ``dtype`` (the per-sample code
-    converts with ``as_vector`` / ``as_adjacency`` alike: float64, or int64 for integer inputs)."""
-    return np.stack([np.asarray(x[arg]) for x in inputs]).astype(dtype, copy=False)
+    converts with ``as_vector`` / ``as_adjacency`` alike: float64 holding float32 values -- what is
+    stored, see :mod:`nar.validation` -- or int64 for integer inputs)."""
+    arr = np.stack([np.asarray(x[arg]) for x in inputs])
+    if np.dtype(dtype).kind == "f" and arr.dtype != np.float32:
+        arr = arr.astype(np.float32)
+    return arr.astype(dtype, copy=False)

@@ -17,10 +17,11 @@ from .recorder import BatchRecorder
 def _points(inputs: list[dict]):
     """``(x, y)`` as float64 ``[B, n]``, or ``None`` when the samples differ in size."""
     try:
-        x = np.array([p["xs"] for p in inputs], dtype=np.float64)
+        x = np.array([p["xs"] for p in inputs], dtype=np.float32)
     except ValueError:  # ragged
         return None
-    return x, np.array([p["ys"] for p in inputs], dtype=np.float64)
+    # float32 values held as float64: what is stored (nar.validation)
+    return x.astype(np.float64), np.array([p["ys"] for p in inputs], dtype=np.float32).astype(np.float64)
 
 
 # ----------------------------------------------------------------------------- segments

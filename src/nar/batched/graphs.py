@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.graphs import adjacency_mask
-from ..validation import FLOAT32_MAX
+from ..validation import FLOAT32_MAX, to_float32_exact
 from . import kernel, per_sample
 from .recorder import BatchRecorder
 
@@ -26,7 +26,7 @@ def _stack(inputs: list[dict]) -> np.ndarray | None:
         return None
     A = np.stack(mats).astype(np.float64, copy=False)
     # finite and within float32 (as_adjacency); this also bounds a sum of n weights (_check_weights)
-    return A if np.abs(A).max() <= FLOAT32_MAX else None
+    return to_float32_exact(A) if np.abs(A).max() <= FLOAT32_MAX else None
 
 
 def _sources(inputs: list[dict], n: int) -> np.ndarray | None:

@@ -31,7 +31,7 @@ def binary_search(inputs: list[dict]):
     """Mirrors ``binary_search``: every sample halves ``[low, high]`` (``x <= A[mid]`` keeps the
     left half) and pushes a snapshot while ``low < high``; samples stop at different times."""
     A = stack(inputs, "A")  # [B, n], sorted rows
-    x = np.array([float(s["x"]) for s in inputs])  # [B]
+    x = np.array([float(s["x"]) for s in inputs], dtype=np.float32).astype(np.float64)  # [B], stored values
     B, n = A.shape
     rows = np.arange(B)
     low, high = np.zeros(B, dtype=np.int64), np.full(B, n - 1)
