@@ -178,3 +178,15 @@ def test_exact_verify_ends_with_a_plain_sentence(capsys):
     assert "no node matches more than" in plain[0]
     assert main(["exact", "verify", "bfs", "--graphs", "3", "--predictor", "ideal"]) == 0
     assert "without a single error." in capsys.readouterr().out
+
+
+def test_demo_bar_counts_seconds_not_a_step_cap(tmp_path, capsys):
+    from nar.train.demo import TimedTrainer
+
+    cfg = TrainConfig(hidden=8, batch_size=4, train_sizes=[4, 5], val_count=4, test_count=4, test_n=8, val_n=5,
+                      eval_batch_size=4, eval_every=5, checkpoint_every=5, log_every=5, threads=1, device="cpu",
+                      steps=100_000, time_limit=1.0, processor="mpnn")
+    res = TimedTrainer(cfg, tmp_path / "run").run()
+    err = capsys.readouterr().err
+    assert 0 < res["steps_done"] < 100_000
+    assert "100000" not in err and "1/1 s" in err and "100%" in err
