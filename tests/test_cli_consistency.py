@@ -190,3 +190,19 @@ def test_demo_bar_counts_seconds_not_a_step_cap(tmp_path, capsys):
     err = capsys.readouterr().err
     assert 0 < res["steps_done"] < 100_000
     assert "100000" not in err and "1/1 s" in err and "100%" in err
+
+
+# ---------------------------------------------------------------------------------------------- item 4
+def test_predict_takes_a_networkx_label_for_s(deq_run):
+    nx = pytest.importorskip("networkx")
+    from nar.api import graph_nodes, to_labels
+
+    out, _ = deq_run
+    G = nx.DiGraph()
+    G.add_weighted_edges_from([("a", "b", 1.0), ("b", "c", 2.0), ("a", "c", 5.0)])
+    pred = nar.load(out).predict("bellman_ford", A=G, s="a")["pi"]
+    same = nar.load(out).predict("bellman_ford", A=nx.to_numpy_array(G, nodelist=["a", "b", "c"]), s=0)["pi"]
+    assert np.array_equal(pred, same)
+    assert set(to_labels(pred, graph_nodes(G)).tolist()) <= {"a", "b", "c"}
+    with pytest.raises(nar.InputError, match="not a node"):
+        nar.load(out).predict("bellman_ford", A=G, s=0)

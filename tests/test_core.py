@@ -146,3 +146,38 @@ def test_matcher_embeds_the_needle_in_the_haystack():
         text_len = int((t.inputs["string"] == 0).sum())
         assert 20 - text_len == 4  # needle n//5
         assert t.outputs["match"].sum() == 1
+
+
+def test_networkx_labels_are_kept_and_s_is_a_label():
+    nx = pytest.importorskip("networkx")
+    from nar.api import graph_nodes, to_labels
+
+    G = nx.Graph([("paris", "lyon"), ("lyon", "nice"), ("paris", "brest")])
+    traj = nar.execute("bfs", A=G, s="paris")
+    nodes = traj.extras["nodes"]
+    assert nodes == ["brest", "lyon", "nice", "paris"] == graph_nodes(G)
+    assert to_labels(traj.outputs["pi"], nodes).tolist() == ["paris", "paris", "lyon", "paris"]
+    # integer labels that are not 0..n-1: s is the label, not the row
+    P = nx.path_graph([5, 7, 9])
+    traj = nar.execute("bfs", A=P, s=9)
+    assert traj.outputs["pi"].tolist() == [1, 2, 2]
+    labels = to_labels(traj.outputs["pi"], traj.extras["nodes"])
+    assert labels.dtype == np.int64 and labels.tolist() == [7, 9, 9]
+    assert nar.execute("bfs", A=P, s=np.int64(5)).outputs["pi"].tolist() == [0, 0, 1]
+    with pytest.raises(nar.InputError, match=r"s=0 is not a node of the networkx graph A; .*\(5, 7, 9\)"):
+        nar.execute("bfs", A=P, s=0)
+    with pytest.raises(nar.InputError, match="not a node"):
+        nar.execute("bfs", A=P, s=True)
+    grid = nx.grid_2d_graph(2, 2)  # tuple labels
+    traj = nar.execute("bellman_ford", A=grid, s=(1, 1))
+    assert to_labels(traj.outputs["pi"], traj.extras["nodes"])[3] == (1, 1)
+    with pytest.raises(nar.InputError, match=r"indices must be integers in \[0, 3\)"):
+        to_labels([3], [5, 7, 9])
+
+
+def test_numpy_input_is_unchanged_by_node_labels():
+    A = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=float)
+    traj = nar.execute("bfs", A=A, s=2)
+    assert "nodes" not in traj.extras and traj.outputs["pi"].tolist() == [1, 2, 2]
+    with pytest.raises(nar.InputError, match=r"node index in \[0, 3\)"):
+        nar.execute("bfs", A=A, s=5)

@@ -11,7 +11,7 @@ from .batched import execute_many
 from .samplers import BULK_SAMPLERS, check_request
 from .specs import CLRS_30_ALGS, SPECS, Spec
 from .trace import Trajectory
-from .validation import InputError
+from .validation import InputError, is_networkx, networkx_nodes, node_of_label
 
 
 DRAW_BLOCK = 64  # inputs drawn per call of a bulk sampler: part of the random stream's definition
@@ -35,15 +35,58 @@ def get_spec(name: str) -> Spec:
     return SPECS[name]
 
 
+NODE_ARGUMENTS = ("s",)  # arguments naming a node of the graph ``A``
+
+
 def execute(name: str, **inputs) -> Trajectory:
-    """Run algorithm ``name`` on raw inputs named as in CLRS, e.g. ``execute("bfs", A=adj, s=0)``."""
+    """Run algorithm ``name`` on raw inputs named as in CLRS, e.g. ``execute("bfs", A=adj, s=0)``.
+
+    ``A`` may be a networkx graph: its nodes become rows ``0..n-1`` in sorted label order, ``s`` is one
+    of its node labels (``execute("bfs", A=G, s="paris")``), and the labels in row order are
+    ``traj.extras["nodes"]``; pointer outputs are row indices, :func:`to_labels` turns them into labels::
+
+        traj = nar.execute("bfs", A=G, s="paris")
+        parents = to_labels(traj.outputs["pi"], traj.extras["nodes"])   # parents[i]: parent of nodes[i]
+
+    With a numpy matrix nodes are the indices ``0..n-1`` and nothing is renamed.
+    """
     algo = get_algorithm(name)
     missing = [a for a in algo.arguments if a not in inputs]
     unknown = [a for a in inputs if a not in algo.arguments]
     if missing or unknown:
         raise InputError(f"{name} takes arguments {list(algo.arguments)}; "
                          f"missing {missing}, unknown {unknown}")
-    return algo.fn(**inputs)
+    nodes = None
+    if is_networkx(inputs.get("A")):
+        nodes = networkx_nodes(name, inputs["A"])
+        inputs = {k: node_of_label(name, k, v, nodes) if k in NODE_ARGUMENTS else v for k, v in inputs.items()}
+    traj = algo.fn(**inputs)
+    if nodes is not None:
+        traj.extras["nodes"] = nodes
+    return traj
+
+
+def graph_nodes(G) -> list:
+    """The node labels of networkx graph ``G`` in the row order :func:`execute` and ``predict`` use
+    (sorted); e.g. for the outputs of ``nar.load(run).predict("bfs", A=G, s=...)``."""
+    return networkx_nodes("graph_nodes", G)
+
+
+def to_labels(indices, nodes) -> np.ndarray:
+    """Node indices (a pointer output such as ``pi``, or any array of row indices) as the labels
+    ``nodes`` (``traj.extras["nodes"]`` or :func:`graph_nodes`): an array of the same shape, int64 when
+    every label is an integer, else of dtype object."""
+    idx = np.asarray(indices)
+    if idx.dtype.kind == "f":
+        if not np.all(idx == np.round(idx)):
+            raise InputError("to_labels: indices must be integers")
+        idx = idx.astype(np.int64)
+    if idx.dtype.kind not in "iu" or (idx.size and (idx.min() < 0 or idx.max() >= len(nodes))):
+        raise InputError(f"to_labels: indices must be integers in [0, {len(nodes)}), got {indices!r}")
+    labels = np.fromiter(nodes, dtype=object, count=len(nodes))[idx]
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in nodes):
+        return labels.astype(np.int64)
+    return labels
 
 
 def iter_samples(name: str, n: int = 16, count: int = 1, seed: int = 0, *, random_pos: bool = False,

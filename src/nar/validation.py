@@ -10,8 +10,10 @@ float32-exact values, so sampled data passes through unchanged.
 
 Accepted containers: anything ``np.asarray`` takes, torch tensors included (detached and copied
 to the CPU first, so ``requires_grad`` and GPU tensors are fine), 0-d arrays/tensors for scalars
-and node indices, and networkx graphs for adjacency matrices (nodes in sorted order, the
-``weight`` edge attribute, default 1).
+and node indices, and networkx graphs for adjacency matrices (the ``weight`` edge attribute,
+default 1).  A networkx graph's nodes become rows ``0..n-1`` in sorted label order
+(:func:`networkx_nodes`); :func:`nar.execute` then takes node arguments (``s``) as labels of the
+graph and records the labels in row order as ``traj.extras["nodes"]`` (see :func:`nar.api.to_labels`).
 """
 from __future__ import annotations
 
@@ -87,15 +89,43 @@ def as_scalar(algorithm: str, arg: str, value) -> float:
     return float(np.float32(arr))
 
 
+def is_networkx(A) -> bool:
+    """Whether ``A`` is a networkx graph (duck-typed: networkx is an optional dependency)."""
+    return hasattr(A, "nodes") and hasattr(A, "edges") and hasattr(A, "adj")
+
+
+def networkx_nodes(algorithm: str, G) -> list:
+    """The node labels of networkx graph ``G`` in row order (sorted): row ``i`` of the adjacency
+    matrix is node ``networkx_nodes(G)[i]``; labels that cannot be sorted are an InputError."""
+    try:
+        return sorted(G.nodes)
+    except TypeError:
+        raise InputError(f"{algorithm}: A is a networkx graph whose node labels cannot be sorted "
+                         f"(mixed types?); relabel it, e.g. nx.convert_node_labels_to_integers(A)") from None
+
+
+def node_of_label(algorithm: str, arg: str, value, nodes: list) -> int:
+    """The row index of node label ``value`` of a networkx graph with labels ``nodes`` (row order)."""
+    if isinstance(value, np.ndarray) or hasattr(value, "detach"):
+        arr = as_array(value)
+        if arr.ndim == 0:
+            value = arr[()].item()
+    index = {label: i for i, label in enumerate(nodes)}
+    try:
+        if not isinstance(value, (bool, np.bool_)) and value in index:
+            return index[value]
+    except TypeError:  # unhashable
+        pass
+    shown = ", ".join(map(repr, nodes[:8])) + (", ..." if len(nodes) > 8 else "")
+    raise InputError(f"{algorithm}: {arg}={value!r} is not a node of the networkx graph A; give one of its node "
+                     f"labels ({shown})")
+
+
 def _networkx_matrix(algorithm: str, G) -> np.ndarray:
     """The weighted adjacency of a networkx graph, nodes in sorted order (``weight``, default 1)."""
     import networkx as nx
 
-    try:
-        nodes = sorted(G.nodes)
-    except TypeError:
-        raise InputError(f"{algorithm}: A is a networkx graph whose node labels cannot be sorted "
-                         f"(mixed types?); relabel it, e.g. nx.convert_node_labels_to_integers(A)") from None
+    nodes = networkx_nodes(algorithm, G)
     try:
         return nx.to_numpy_array(G, nodelist=nodes, weight="weight", dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -106,7 +136,7 @@ def _networkx_matrix(algorithm: str, G) -> np.ndarray:
 def as_adjacency(algorithm: str, A, *, nonnegative: bool = False, symmetric: bool = False) -> np.ndarray:
     """A square finite (weighted) adjacency matrix as float64 holding float32 values; a networkx
     graph is converted (see :func:`_networkx_matrix`)."""
-    if hasattr(A, "nodes") and hasattr(A, "edges"):  # networkx graph
+    if is_networkx(A):
         A = _networkx_matrix(algorithm, A)
     arr = as_array(A)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
