@@ -17,6 +17,8 @@ from typing import Mapping, NamedTuple
 
 
 class Stage(str, Enum):
+    """When a probe is seen: an input, a hint (one value per step) or an output."""
+
     INPUT = "input"
     OUTPUT = "output"
     HINT = "hint"
@@ -26,6 +28,8 @@ class Stage(str, Enum):
 
 
 class Location(str, Enum):
+    """Where a probe lives: on every node, on every edge (n x n) or on the whole graph."""
+
     NODE = "node"
     EDGE = "edge"
     GRAPH = "graph"
@@ -35,6 +39,8 @@ class Location(str, Enum):
 
 
 class Type(str, Enum):
+    """How a probe is encoded, decoded, scored and fed back (see :mod:`nar.types`)."""
+
     SCALAR = "scalar"
     CATEGORICAL = "categorical"
     MASK = "mask"

@@ -155,10 +155,11 @@ class _Step:
 class DEQReasoner(Reasoner):
     """Equilibrium reasoner over one or several algorithms (shared processor, per-algorithm heads).
 
+    ``algorithms``, ``processor``, ``hidden``, ``use_ln``, ``nb_triplet_fts``, ``nb_heads``,
+    ``encoder_init``, ``enforce_permutations``, ``pred_as_input`` and ``max_dense_bytes`` are as for
+    :class:`Reasoner` (the encoders and decoders are the same; hints are neither encoded nor decoded).
+
     Args:
-        algorithms, processor, hidden, use_ln, nb_triplet_fts, nb_heads, encoder_init,
-        enforce_permutations, pred_as_input, max_dense_bytes: as for :class:`Reasoner` (the encoders
-            and decoders are the same; hints are neither encoded nor decoded).
         config: a :class:`DEQConfig` or a mapping of its fields (unknown keys are errors).
         teacher: a trained step-wise :class:`Reasoner` whose per-step latents the alignment loss
             targets (needed when ``config.align_weight > 0``; not a sub-module: not trained, not saved).
@@ -340,7 +341,9 @@ def evaluate_deq(model: DEQReasoner, batches):
 # -- the trainer's model factory (nar.train.models) ------------------------------------------------
 TRAIN_OPTIONS: dict[str, Any] = {**asdict(DEQConfig()), "teacher": None}
 """``model_options`` of ``nar train --model deq``: the :class:`DEQConfig` fields, and ``teacher`` (the
-run directory of a trained step-wise reasoner, for the alignment loss)."""
+run directory of a trained step-wise reasoner, for the alignment loss).  Each is also a flag of
+``nar train`` (``--solver``, ``--tol``, ``--max-iter``, ...; underscores become dashes), e.g.
+``nar train --model deq --algorithm bellman_ford --solver anderson --tol 0.01``."""
 
 
 def build_for_training(cfg, options: Mapping[str, Any]) -> DEQReasoner:

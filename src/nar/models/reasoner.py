@@ -81,12 +81,17 @@ class Reasoner(nn.Module):
             (supervised only) or ``'none'``.
         feedback: predicted hints fed back ``'soft'`` (softmax/sigmoid, gradients flow),
             ``'hard'`` (argmax/threshold) or ``'hard_on_eval'`` (soft in training, hard in eval).
-        use_ln, nb_triplet_fts, nb_heads: processor options (layer norm, triplet width, GAT heads).
+        use_ln: layer norm in the processor.
+        nb_triplet_fts: width of the triplet features (triplet processors).
+        nb_heads: attention heads (GAT processors).
         encoder_init: ``'xavier_on_scalars'`` (CLRS default) or ``'default'``.
         dropout: on the processed node states during training (CLRS default 0).
         termination: add a learned halting head per algorithm (trained by :meth:`loss`, used with
             ``steps='learned'``).
-        enforce_permutations, pred_as_input: the CLRS probe rewrites (:mod:`nar.models.spec`).
+        enforce_permutations: decode ``should_be_permutation`` outputs as permutation pointers (a
+            CLRS probe rewrite, :mod:`nar.models.spec`).
+        pred_as_input: turn the constant ``pred_h`` hint into an input (a CLRS probe rewrite,
+            :mod:`nar.models.spec`).
         max_dense_bytes: refuse batches whose dense activations are estimated above this many bytes
             (default: 80% of the device's total memory).
 

@@ -9,10 +9,13 @@ A factory ``build(cfg: TrainConfig, options: dict) -> nn.Module`` returns a mode
     model.algorithms                                         # names it has heads for
 
 ``options`` are the config's ``model_options`` merged over the defaults given at registration; an
-option not declared there is a configuration error.  Adding the DEQ reasoner is::
+option not declared there is a configuration error.  The DEQ reasoner is registered (below) as::
 
-    @register_model("deq", options={"solver": "anderson", "tol": 1e-4})
-    def build_deq(cfg, options): return DEQReasoner(cfg.algorithms, processor=cfg.processor, ...)
+    @register_model("deq", options=TRAIN_OPTIONS)       # nar.models.deq.TRAIN_OPTIONS: solver, tol, ...
+    def build_deq(cfg, options): return build_for_training(cfg, options)
+
+Each option of a registered model is also a ``nar train`` flag (``--solver``, ``--tol``, ...), valid
+only with that ``--model``.
 """
 from __future__ import annotations
 
