@@ -50,7 +50,7 @@ _MEANING = {
     "is_cut_h": "cut vertex", "mask_u": "in u's tree", "mask_v": "in v's tree",
     "in_hull_h": "on hull", "on_seg": "on segment", "selected_h": "selected",
     "in_mst_h": "in MST", "is_bridge_h": "bridge", "A_t": "transposed edge",
-    "d": "distance", "key": "key", ("dfs", "d"): "discovery time",
+    "d": "distance", "key": "key", ("task_scheduling", "w"): "penalty weight", ("dfs", "d"): "discovery time",
     ("articulation_points", "d"): "discovery time", ("bridges", "d"): "discovery time",
     ("strongly_connected_components", "d"): "discovery time",
     "A": "edge weight", "D": "shortest distance so far", "m": "cost m[i, j]",
@@ -251,20 +251,24 @@ def _node_fill(traj: Trajectory, t: int, legend: _Legend) -> np.ndarray:
         h = cats[0]
         cls = np.argmax(traj.hints[h][t], -1)
         names = _COLOR_NAMES if h == "color" else [f"{h} = {c}" for c in range(len(_CATEGORY_FILL))]
+        cls = cls % len(_CATEGORY_FILL)
         for c in range(min(CATEGORIES.get((traj.name, h), 3), len(_CATEGORY_FILL))):
             legend.add(f"fill: {names[c]}", _patch(facecolor=_CATEGORY_FILL[c], edgecolor="k"))
-        fill[:] = [_CATEGORY_FILL[c % len(_CATEGORY_FILL)] for c in cls]
+        fill[:] = [_CATEGORY_FILL[c] for c in cls]
         return fill
     masks = _node_hints(traj, Type.MASK)[:2]
+    state = np.full(n, len(masks))  # index of the first mask that is on; len(masks) = none
     for k in reversed(range(len(masks))):
-        on = traj.hints[masks[k]][t] > 0.5
-        fill[on] = _FILL[k]
-    if masks:
-        legend.add(f"fill: {_meaning(traj, masks[0])} = 1", _patch(facecolor=_FILL[0], edgecolor="k"))
-        if len(masks) > 1:
-            legend.add(f"fill: {_meaning(traj, masks[1])} = 1 (and {masks[0]} = 0)",
-                       _patch(facecolor=_FILL[1], edgecolor="k"))
-        legend.add("fill: " + " = ".join(masks) + " = 0", _patch(facecolor=_EMPTY, edgecolor="k"))
+        state[traj.hints[masks[k]][t] > 0.5] = k
+    fill[state < len(masks)] = np.array(_FILL, dtype=object)[state[state < len(masks)]]
+    names = [f"fill: {_meaning(traj, masks[0])} = 1"] if masks else []
+    if len(masks) > 1:
+        names.append(f"fill: {_meaning(traj, masks[1])} = 1 (and {masks[0]} = 0)")
+    for k in np.unique(state):  # only the states drawn somewhere get an entry
+        if k < len(masks):
+            legend.add(names[k], _patch(facecolor=_FILL[k], edgecolor="k"))
+        elif masks:
+            legend.add("fill: " + " = ".join(masks) + " = 0", _patch(facecolor=_EMPTY, edgecolor="k"))
     return fill
 
 
@@ -389,8 +393,7 @@ def _matrix_panel(ax, traj: Trajectory, t: int, legend: _Legend, notes: list[str
     shown = np.where(known[t], vals[t], np.nan)
     import matplotlib
 
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("0.92")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="0.92")
     im = ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     cb = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     cb.set_label(_meaning(traj, h), fontsize=7)
@@ -494,6 +497,12 @@ def _array_panel(ax, traj: Trajectory, t: int, legend: _Legend, notes: list[str]
         colours[traj.hints[h][t][order] > 0.5] = "tab:green"
         legend.add(f"green bar: {_meaning(traj, h)} = 1", _patch(facecolor="tab:green", edgecolor="gray"))
     ax.bar(range(len(order)), keys, color=list(colours), edgecolor="gray")
+    extra = [k for k, p in traj.spec.items() if p.stage == Stage.INPUT and p.location == Location.NODE
+             and p.type == Type.SCALAR and k not in (key, "pos")][:1]
+    if extra and len(order) <= _LABEL_N:  # e.g. task_scheduling's weights w
+        for slot, v in enumerate(traj.inputs[extra[0]][order]):
+            ax.text(slot, keys[slot] / 2, f"{v:.2f}", ha="center", va="center", fontsize=6, rotation=90)
+        legend.add(f"number in bar: {_meaning(traj, extra[0])}", _line(ls="", color="k"))
     ids = [str(i) for i in order] if len(order) <= _ID_N else [""] * len(order)
     ax.set_xticks(range(len(order)), ids, fontsize=7 if len(order) <= _LABEL_N else 5)
     lo = min(0.0, float(keys.min())) if len(keys) else 0.0

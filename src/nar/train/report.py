@@ -97,6 +97,18 @@ def markdown(records: list[RunRecord]) -> str:
     return "\n".join(lines)
 
 
+_LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def _style(k: int, markers: bool = True) -> dict:
+    """Line style of the ``k``-th curve: colour, dash pattern and (hollow, shrinking) marker all vary."""
+    style = dict(color=f"C{k % 10}", linestyle=_LINESTYLES[k % len(_LINESTYLES)], linewidth=1.6, alpha=0.9)
+    if markers:
+        style.update(marker=_MARKERS[k % len(_MARKERS)], markersize=max(3.0, 7.0 - 1.0 * k), markerfacecolor="none")
+    return style
+
+
 def plot(records: list[RunRecord], path) -> Path | None:
     """Validation score and training loss against steps, one line per run (and algorithm)."""
     try:
@@ -107,15 +119,17 @@ def plot(records: list[RunRecord], path) -> Path | None:
     except ImportError:
         return None
     fig, (ax_v, ax_l) = plt.subplots(1, 2, figsize=(11, 4))
-    for rec in records:
+    curve = 0  # every curve gets its own colour, line style and marker, so equal curves stay visible
+    for k, rec in enumerate(records):
         multi = len(rec.config["algorithms"]) > 1
         for name in rec.config["algorithms"]:
             steps, vals = rec.val_curve(name)
             if steps:
-                ax_v.plot(steps, vals, marker=".", label=f"{rec.name}: {name}" if multi else rec.name)
+                ax_v.plot(steps, vals, label=f"{rec.name}: {name}" if multi else rec.name, **_style(curve))
+                curve += 1
         steps, loss = rec.loss_curve()
         if steps:
-            ax_l.plot(steps, loss, label=rec.name)
+            ax_l.plot(steps, loss, label=rec.name, **_style(k, markers=False))
     ax_v.set(xlabel="training step", ylabel="validation score", title="validation (n = 16)", ylim=(0, 1.02))
     ax_l.set(xlabel="training step", ylabel="training loss", title="training loss (output + hints)")
     if any(rec.train for rec in records):
