@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from nar.models import Reasoner
-from nar.models.reference import PROCESSOR_LAYOUT, ReferenceParamsError, clrs_params, load_clrs_params
+from nar.models.reference import (PROCESSOR_LAYOUT, ReferenceParamsError, clrs_params, load_clrs_params,
+                                  no_effect_params)
 from nar.specs import SPECS
 from nar.validation import InputError
 
@@ -77,6 +78,7 @@ def test_reference_round_trip_keeps_all_but_the_no_effect_biases():
                 zeroed.append(f"{mod.rsplit('/', 1)[1]}/{leaf}")
     # the pointer decoders' score biases (constant over the softmax): nar has none
     assert sorted(zeroed) == ["algo_0_pi_dec_linear_3/b", "algo_0_pi_h_dec_linear_3/b"]
+    assert sorted(x.rsplit("/", 2)[1] + "/b" for x in no_effect_params(m)) == sorted(zeroed)
 
 
 def test_processor_layout_matches_the_golden_mapping():

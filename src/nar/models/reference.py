@@ -180,6 +180,12 @@ def clrs_params(model, *, prefix: str = "net") -> dict[str, dict[str, np.ndarray
     return out
 
 
+def no_effect_params(model, *, prefix: str = "net") -> list[str]:
+    """The reference parameters (``'module/leaf'``) of ``model``'s architecture that have no effect on any
+    prediction, loss or gradient (nar has no counterpart; see the module doc)."""
+    return [f"{s.module}/{s.leaf}" for s in _plan(model, prefix) if s.kind == "drop"]
+
+
 def _flatten(params) -> dict[tuple[str, str], np.ndarray]:
     if not isinstance(params, Mapping):
         raise ReferenceParamsError(f"params must be a mapping {{haiku module: {{name: array}}}}, "
@@ -241,4 +247,4 @@ def load_clrs_params(model, params: Mapping[str, Mapping[str, np.ndarray]], *, p
     model.load_state_dict(state)
 
 
-__all__ = ["PROCESSOR_LAYOUT", "ReferenceParamsError", "clrs_params", "load_clrs_params"]
+__all__ = ["PROCESSOR_LAYOUT", "ReferenceParamsError", "clrs_params", "load_clrs_params", "no_effect_params"]
