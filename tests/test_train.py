@@ -359,3 +359,24 @@ def test_run_killed_before_its_first_checkpoint_restarts_cleanly(tmp_path):
     assert (resumed["best_step"], resumed["test_mean"]) == (straight["best_step"], straight["test_mean"])
     wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_results_record_cpu_seconds_summed_over_resumes(tmp_path, capsys):
+    from nar.train import TrainConfig, train
+
+    cfg = TrainConfig(algorithms=["bfs"], processor="mpnn", hidden=8, steps=4, eval_every=2, checkpoint_every=2,
+                      val_count=4, test_count=4, device="cpu")
+    first = train(cfg.replace(steps=2), tmp_path / "run", progress=False)
+    resumed = train(cfg, tmp_path / "run", resume=True, progress=False)
+    assert 0 < first["cpu_seconds"] <= resumed["cpu_seconds"]
+
+
+def test_time_limited_bar_counts_seconds_not_steps(tmp_path, capsys):
+    from nar.train import TrainConfig, train
+
+    cfg = TrainConfig(algorithms=["bfs"], processor="mpnn", hidden=8, steps=100_000, time_limit=1.0, eval_every=1000,
+                      checkpoint_every=1000, val_count=4, test_count=4, device="cpu")
+    train(cfg, tmp_path / "run", progress=True)
+    err = capsys.readouterr().err
+    assert "/1 [" in err or "/1 s" in err or "1/1" in err, err[-300:]
+    assert "100000" not in err

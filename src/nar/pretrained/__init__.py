@@ -226,7 +226,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
         "steps_done": trained, "steps_budget": int(cfg.steps),
         "trained": "complete" if trained >= cfg.steps else "partial: budget not reached yet",
         "best_val": (meta.get("metrics") or {}).get("val"), "best_step": int(meta.get("step", 0)), "cpu_seconds": progress.get("cpu_seconds"),
-        "wall_seconds": progress.get("wall_seconds"),
+        "wall_seconds": progress.get("wall_seconds"), "threads": progress.get("threads"),
         "data_seeds": {"train": cfg.seed, "val": "CLRS30 validation split seed", "test": "CLRS30 test split seed"},
         "scores": measured, "check_scores": checks, "check_count": CHECK_COUNT,
         "score_counts": {str(n): c or "CLRS30 (32 x eval multiplier)" for n, c in counts.items()},
@@ -254,26 +254,17 @@ def _last_step(run: Path, default: int) -> int:
 
 
 def _run_progress(run: Path) -> dict:
-    """CPU / wall seconds of a run, from the last row of its train.csv when it records them."""
-    import csv
-
-    path = run / "train.csv"
-    if not path.is_file():
-        return {}
+    """Wall and CPU seconds of a run, from its ``results.json`` (CPU only where the trainer recorded it)."""
     try:
-        with open(path, newline="") as f:
-            rows = builtins.list(csv.DictReader(f))
-    except (OSError, csv.Error):
+        res = json.loads((run / "results.json").read_text())
+    except (OSError, ValueError):
         return {}
-    if not rows:
-        return {}
-    last = rows[-1]
     out = {}
-    for key, col in (("wall_seconds", "seconds"), ("cpu_seconds", "cpu_seconds")):
-        try:
-            out[key] = round(float(last[col]), 1)
-        except (KeyError, TypeError, ValueError):
-            pass
+    for key, field in (("wall_seconds", "seconds"), ("cpu_seconds", "cpu_seconds")):
+        if isinstance(res.get(field), (int, float)):
+            out[key] = round(float(res[field]), 1)
+    if isinstance(res.get("threads"), int):
+        out["threads"] = res["threads"]
     return out
 
 

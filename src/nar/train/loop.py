@@ -76,23 +76,35 @@ def _empty_sums() -> dict:
 
 
 class _Progress:
-    """tqdm when available and wanted; otherwise a line per validation (or nothing)."""
+    """tqdm when available and wanted; otherwise a line per validation (or nothing).
 
-    def __init__(self, total: int, initial: int, enabled: bool, desc: str):
+    With a ``time_limit`` shorter than the step budget is likely to take, the bar counts seconds of
+    that limit (the step is shown beside it) instead of steps it will never reach."""
+
+    def __init__(self, total: int, initial: int, enabled: bool, desc: str, time_limit: float | None = None):
         self.bar, self.enabled, self.post = None, enabled, {}
+        self.time_limit, self.t0 = time_limit, time.perf_counter()
         if not enabled:
             return
         try:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="step", dynamic_ncols=True)
+            if time_limit is not None:
+                self.bar = tqdm(total=max(1, math.ceil(time_limit)), desc=desc, unit="s", dynamic_ncols=True)
+            else:
+                self.bar = tqdm(total=total, initial=initial, desc=desc, unit="step", dynamic_ncols=True)
         except ImportError:
             print(f"{desc}: steps {initial}..{total}", flush=True)
 
     def update(self, step: int, **post) -> None:
         self.post.update(post)
         if self.bar is not None:
-            self.bar.update(1)
+            if self.time_limit is not None:
+                self.post["step"] = step
+                now = min(int(time.perf_counter() - self.t0), self.bar.total)
+                self.bar.update(now - self.bar.n)
+            else:
+                self.bar.update(1)
             self.bar.set_postfix(self.post, refresh=False)
 
     def note(self, step: int, **post) -> None:
@@ -209,12 +221,13 @@ class Trainer:
         model = build_model(cfg).to(device)
         self.core = model
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        step, elapsed = 0, 0.0
+        step, elapsed, cpu = 0, 0.0, 0.0
         best = {"score": None, "step": None, "checkpoint": None, "scores": {}}
         sums = _empty_sums()
         if last is not None:
             state = self.restore(last, model, opt)
             step, elapsed, best = int(state["step"]), float(state["elapsed"]), dict(state["best"])
+            cpu = state["cpu"]
             sums = dict(state["log"])
             if info.main:  # forget a best checkpoint written after the one we resume from
                 keep = best["checkpoint"] if best["checkpoint"] and (out / "checkpoints" / best["checkpoint"]).is_dir() else None
@@ -233,8 +246,10 @@ class Trainer:
         data = TrainData(cfg)
         val_sets: dict = {}
         desc = ",".join(cfg.algorithms) if len(cfg.algorithms) <= 3 else f"{len(cfg.algorithms)} algorithms"
-        bar = _Progress(cfg.steps, step, self.progress and info.main, f"{desc} {cfg.processor}")
+        bar = _Progress(cfg.steps, step, self.progress and info.main, f"{desc} {cfg.processor}",
+                        time_limit=cfg.time_limit)
         start_step, t0 = step, time.perf_counter() - elapsed
+        self._cpu0 = time.process_time() - cpu  # CPU seconds of this process, summed over sessions
         stream = data.loader(step, info.rank, info.world)
         try:
             while step < cfg.steps:
@@ -291,6 +306,7 @@ class Trainer:
         state = ck.load_training_state(last, opt, meta)
         try:
             state = {"step": int(state["step"]), "elapsed": float(state["elapsed"]), "best": dict(state["best"]),
+                     "cpu": float(state.get("cpu", 0.0)),  # absent in checkpoints written before it was kept
                      "log": {k: state["log"][k] for k in _empty_sums()}}
         except (KeyError, TypeError, ValueError) as exc:
             raise ck.CheckpointError(f"{last / ck.STATE}: trainer state incomplete ({exc!r})") from None
@@ -339,7 +355,8 @@ class Trainer:
             meta = self._meta(step, {"best_val": best["score"], "best_step": best["step"]})
             meta["best_checkpoint"] = best["checkpoint"]
             ck.save_checkpoint(self.out, "last", step, model, meta, optimizer=opt,
-                               state={"step": step, "elapsed": elapsed, "best": best, "log": dict(sums)})
+                               state={"step": step, "elapsed": elapsed, "best": best, "log": dict(sums),
+                                      "cpu": time.process_time() - self._cpu0})
         ddp.barrier(self.info)
 
     def _validate(self, model, val_sets: dict, step: int, best: dict, log: RunLog, bar: _Progress) -> dict:
@@ -377,7 +394,8 @@ class Trainer:
         out = {
             "algorithms": list(cfg.algorithms), "model": cfg.model, "processor": cfg.processor,
             "step_count": SOLVER if solver else cfg.step_count, "steps_done": step, "steps_planned": cfg.steps,
-            "seconds": round(elapsed, 2), "steps_this_session": step - start_step,
+            "seconds": round(elapsed, 2), "cpu_seconds": round(time.process_time() - self._cpu0, 1),
+            "steps_this_session": step - start_step,
             "best_step": best["step"], "best_val": best["score"], "val": best["scores"],
             "test": tests, "test_mean": mean_score(results),
             "tested_checkpoint": ckpt.name if ckpt is not None else None,
