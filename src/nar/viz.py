@@ -137,15 +137,28 @@ def _text_colour(fill) -> str:
 
 
 class _Legend:
-    """Legend handles in first-use order, one per label (so the legend shows what is drawn)."""
+    """Legend handles, one per label, added when drawn (so the legend shows what is drawn), and listed
+    grouped by encoding (edges, fill, outline, source, rings, arrows, numbers), else in first-use order."""
+
+    _GROUP = {"grey": 0, "thick": 0.5, "fill:": 1, "orange": 2, "square:": 3, "ring:": 4, "red": 5, "blue": 6}
 
     def __init__(self):
-        self.handles: dict[str, object] = {}
+        self._handles: dict[str, object] = {}
 
     def add(self, label: str, handle) -> None:
-        if label not in self.handles:
+        if label not in self._handles:
             handle.set_label(label)
-            self.handles[label] = handle
+            self._handles[label] = handle
+
+    def _rank(self, label: str) -> float:
+        rank = self._GROUP.get(label.split(" ", 1)[0], 0)
+        if label.startswith("fill:"):  # first mask, then second mask, then neither
+            rank += 0.2 * ("(and " in label) + 0.5 * label.endswith(" = 0")
+        return rank
+
+    @property
+    def handles(self) -> dict[str, object]:
+        return dict(sorted(self._handles.items(), key=lambda kv: self._rank(kv[0])))
 
 
 def _line(**kw):
@@ -186,7 +199,8 @@ def trajectory_figure(traj: Trajectory, max_panels: int = 8):
     notes = list(dict.fromkeys(notes))
     fig.suptitle(title + ("\n" + "; ".join(notes) if notes else ""), fontsize=10)
     if legend.handles:
-        ncol = min(4, len(legend.handles))
+        longest = max(len(label) for label in legend.handles)  # columns that fit the figure's width
+        ncol = max(1, min(4, len(legend.handles), int(fig.get_figwidth() / (0.062 * longest + 0.7))))
         fig.legend(handles=list(legend.handles.values()), loc="outside lower center", ncol=ncol, fontsize=8,
                    frameon=False)
     return fig
@@ -296,6 +310,13 @@ def _graph_panel(ax, traj: Trajectory, t: int, legend: _Legend, notes: list[str]
         if sel.any():
             ax.scatter(*xy[sel].T, c=list(fill[sel]), marker=shape, s=size * (1.3 if shape == "s" else 1),
                        edgecolors="k", linewidths=1, zorder=3)
+    outlined = _node_hints(traj, Type.MASK)[:1] if _node_hints(traj, Type.CATEGORICAL) else []
+    for h in outlined:  # the fill shows the categorical hint, so a node mask (e.g. is_cut_h) gets an outline
+        on = traj.hints[h][t] > 0.5
+        if on.any():
+            ax.scatter(*xy[on].T, s=size * 1.7, facecolors="none", edgecolors="tab:orange", lw=3, zorder=3.5)
+            legend.add(f"orange outline: {_meaning(traj, h)} = 1",
+                       _line(marker="o", ls="", mfc="none", mec="tab:orange", mew=3, ms=9))
     if n <= _ID_N:
         for i in range(n):
             ax.text(*xy[i], str(i), ha="center", va="center", fontsize=7 if n <= _LABEL_N else 5, zorder=6,
@@ -311,8 +332,9 @@ def _graph_panel(ax, traj: Trajectory, t: int, legend: _Legend, notes: list[str]
             if p != i:
                 ax.annotate("", xy=xy[p], xytext=xy[i], zorder=2,
                             arrowprops=dict(arrowstyle="-|>", color=_POINTER_COLOUR, lw=1.3, shrinkA=7, shrinkB=7))
-        legend.add(f"red arrow: node \u2192 {_meaning(traj, h)}[node]",
-                   _line(color=_POINTER_COLOUR, lw=1.3, marker=">", ms=6))
+        if (ptr != np.arange(n)).any():
+            legend.add(f"red arrow: node \u2192 {_meaning(traj, h)}[node]",
+                       _line(color=_POINTER_COLOUR, lw=1.3, marker=">", ms=6))
     scalars = _node_hints(traj, Type.SCALAR)
     if scalars and labels and traj.name != "graham_scan":  # graham's atans would only clutter
         h = scalars[0]
@@ -325,7 +347,8 @@ def _graph_panel(ax, traj: Trajectory, t: int, legend: _Legend, notes: list[str]
             off = off / (np.linalg.norm(off) or 1.0) * 0.16 * span
             ax.text(*(xy[i] + off), f"{v[i]:.2f}", ha="center", va="center", fontsize=6.5, color="tab:blue",
                     zorder=6, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
-        legend.add(f"blue number beside node: {_meaning(traj, h)} (where set)", _line(ls="", color="tab:blue"))
+        if shown.any():
+            legend.add(f"blue number beside node: {_meaning(traj, h)} (where set)", _line(ls="", color="tab:blue"))
     if "adj" in traj.inputs:
         ax.set_xlim(-1.4, 1.4)
         ax.set_ylim(-1.4, 1.4)
@@ -361,9 +384,10 @@ def _edges(ax, traj: Trajectory, t: int, xy: np.ndarray, legend: _Legend, labels
             at = xy[i] + 0.36 * (xy[j] - xy[i])  # not the midpoint: diameters all cross at the centre
             ax.text(*at, f"{A[i, j]:.2f}", fontsize=5.5, color="0.25", ha="center", va="center", zorder=2,
                     bbox=dict(boxstyle="round,pad=0.05", fc="white", ec="none", alpha=0.85))
-    legend.add("grey arrow: directed edge" if directed else "grey line: edge",
-               _line(color="0.7", lw=0.9, marker=">" if directed else None, ms=5))
-    if weighted and labels:
+    if len(ii):
+        legend.add("grey arrow: directed edge" if directed else "grey line: edge",
+                   _line(color="0.7", lw=0.9, marker=">" if directed else None, ms=5))
+    if weighted and labels and len(ii):
         legend.add("grey number on edge: weight A (near the edge's first end)", _line(ls="", color="0.25"))
     if edge_masks:
         legend.add(f"thick green edge: {_meaning(traj, edge_masks[0])} = 1", _line(color="tab:green", lw=3))
@@ -510,7 +534,9 @@ def _array_panel(ax, traj: Trajectory, t: int, legend: _Legend, notes: list[str]
     span = (top - lo) or 1.0
     _mask_one_markers(ax, traj, t, legend, lambda node, k: (order.index(node), top + span * (0.08 + 0.07 * k)))
     n_marks = len(_node_hints(traj, Type.MASK_ONE))
-    ax.set_ylim(lo, top + span * (0.12 + 0.07 * n_marks))
+    ax.set_ylim(lo - 0.04 * span * (lo < 0), top + span * (0.12 + 0.07 * n_marks))
+    if lo < 0:
+        ax.axhline(0, color="0.3", lw=0.8)
     ax.set_xlabel("list order (node ids)" if traj.name not in _STATIC_ORDER else "node id", fontsize=8)
     ax.set_ylabel(_meaning(traj, key) if key != "key" else "key (input value)", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
