@@ -103,7 +103,8 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 def _style(k: int, markers: bool = True) -> dict:
     """Line style of the ``k``-th curve: colour, dash pattern and (hollow, shrinking) marker all vary."""
-    style = dict(color=f"C{k % 10}", linestyle=_LINESTYLES[k % len(_LINESTYLES)], linewidth=1.6, alpha=0.9)
+    style = dict(color=f"C{k % 10}", linestyle=_LINESTYLES[k % len(_LINESTYLES)],
+                 linewidth=max(1.0, 2.6 - 0.5 * k), alpha=0.9)  # later curves thinner: earlier ones show around them
     if markers:
         style.update(marker=_MARKERS[k % len(_MARKERS)], markersize=max(3.0, 7.0 - 1.0 * k), markerfacecolor="none")
     return style
@@ -134,7 +135,10 @@ def plot(records: list[RunRecord], path) -> Path | None:
     ax_l.set(xlabel="training step", ylabel="training loss", title="training loss (output + hints)")
     if any(rec.train for rec in records):
         ax_l.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (ax_v, ax_l):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # training steps are whole numbers
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
