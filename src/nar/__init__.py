@@ -1,5 +1,5 @@
 """nar: neural algorithmic reasoning in PyTorch (CLRS-30 data, learned, equilibrium and exact reasoners)."""
-from .api import execute, get_spec, iter_samples, list_algorithms, sample
+from .api import execute, get_spec, graph_nodes, iter_samples, list_algorithms, sample, to_labels
 from .specs import Location, Probe, Stage, Type
 from .trace import Trajectory
 from .validation import InputError
@@ -28,8 +28,10 @@ __all__ = [
     "Type",
     "execute",
     "get_spec",
+    "graph_nodes",
     "iter_samples",
     "load",
     "list_algorithms",
     "sample",
+    "to_labels",
 ]

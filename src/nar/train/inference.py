@@ -49,7 +49,11 @@ class LoadedModel:
         return ProcessorModule(self.model.processor, hidden=self.config.hidden, **options)
 
     def predict(self, name: str, **inputs) -> dict[str, np.ndarray]:
-        """The model's outputs for algorithm ``name`` on ``inputs`` (the arguments of ``nar.execute``)."""
+        """The model's outputs for algorithm ``name`` on ``inputs`` (the arguments of ``nar.execute``).
+
+        With a networkx graph ``A``, ``s`` is a node label and the output rows follow
+        ``nar.graph_nodes(A)`` (sorted labels); ``nar.to_labels(out["pi"], nar.graph_nodes(A))`` maps
+        pointers back to labels."""
         from ..api import execute
         from ..data import collate
 
