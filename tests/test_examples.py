@@ -17,6 +17,7 @@ CASES = {
     "04_generalist.py": (True, "mean test score"),
     "05_dear.py": (True, "DEAR processor applications"),
     "06_exact_verification.py": (False, "bfs (ntk): 10/10 graphs exact"),
+    "07_blueprint.py": (False, "pretrained, frozen: test at n = 16: parent accuracy"),
 }
 
 

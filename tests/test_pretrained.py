@@ -97,3 +97,11 @@ def test_shipped_entry_loads_with_its_hash(name):
 @pytest.mark.parametrize("name", pre.list_entries())
 def test_shipped_entry_reproduces_its_check_scores(name):
     pre.verify(name, scores=True)
+
+
+def test_docs_table_matches_the_shipped_cards():
+    from pathlib import Path
+
+    table = Path(__file__).resolve().parents[1] / "docs" / "_snippets" / "pretrained_table.md"
+    assert table.read_text().strip() == pre.table().strip(), (
+        "regenerate with: python -c \"import nar.pretrained as p; print(p.table())\" > docs/_snippets/pretrained_table.md")
