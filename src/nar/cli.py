@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .argtypes import int_at_least
 from .validation import InputError
 
 SAMPLE_FORMATS = (".safetensors",)  # extensions `nar sample --out` writes (nar's trajectory file)
@@ -29,21 +30,6 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
-
-def _int_at_least(low: int):
-    """argparse type: an integer >= ``low``, with an error naming the allowed range."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
-        return value
-
-    parse.__name__ = f"integer >= {low}"
-    return parse
 
 
 def _parse_option(text: str) -> tuple[str, object]:
@@ -147,10 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="generate trajectories and write them to a file")
     p.add_argument("algorithm")
-    p.add_argument("--n", type=_int_at_least(1), default=16, help="number of nodes (default 16)")
-    p.add_argument("--count", type=_int_at_least(1), default=1000,
+    p.add_argument("--n", type=int_at_least(1), default=16, help="number of nodes (default 16)")
+    p.add_argument("--count", type=int_at_least(1), default=1000,
                    help="number of trajectories (default 1000)")
-    p.add_argument("--seed", type=_int_at_least(0), default=0)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
     p.add_argument("--out", required=True, help="output file, .safetensors (read it with "
                    "nar.data.load_trajectories or any safetensors reader)")
     p.add_argument("--random-pos", action="store_true", help="sorted U[0,1] pos, as in CLRS training")
@@ -169,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="print one trajectory and optionally draw its hints over time")
     p.add_argument("algorithm")
-    p.add_argument("--n", type=_int_at_least(1), default=8)
-    p.add_argument("--seed", type=_int_at_least(0), default=0)
+    p.add_argument("--n", type=int_at_least(1), default=8)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
     p.add_argument("--png", help="write a figure of the hints over time to this PNG")
     p.set_defaults(func=cmd_show)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import _int_at_least
+from ..argtypes import int_at_least
 from ..validation import InputError
 
 PREDICTORS = ("ideal", "ntk", "ensemble")
@@ -51,23 +51,23 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
         p.add_argument("--predictor", choices=PREDICTORS, default="ntk",
                        help="ideal: OR of matched templates; ntk: closed-form NTK mean + Heaviside; "
                             "ensemble: trained MLP ensemble (default ntk)")
-        p.add_argument("--bits", "-l", type=_int_at_least(1), default=None,
+        p.add_argument("--bits", "-l", type=int_at_least(1), default=None,
                        help="bit width l (default: enough for the graphs)")
-        p.add_argument("--pad", type=_int_at_least(0), default=0,
+        p.add_argument("--pad", type=int_at_least(0), default=0,
                        help="idle (zero-label) training samples added to the templates")
         p.add_argument("--threshold", choices=("zero", "midgap"), default=None,
                        help="Heaviside threshold: zero (NTK default) or midgap (ensemble default; "
                             "calibrated on separate graphs with the NTK)")
-        p.add_argument("--members", type=_int_at_least(1), default=256, help="ensemble size (default 256)")
-        p.add_argument("--width", type=_int_at_least(1), default=512, help="ensemble hidden width (default 512)")
-        p.add_argument("--seed", type=_int_at_least(0), default=0)
+        p.add_argument("--members", type=int_at_least(1), default=256, help="ensemble size (default 256)")
+        p.add_argument("--width", type=int_at_least(1), default=512, help="ensemble hidden width (default 512)")
+        p.add_argument("--seed", type=int_at_least(0), default=0)
         p.add_argument("--json", type=Path, default=None, help="also write the result as JSON here")
 
     v = sub.add_parser("verify", help="run a program on random graphs and compare with ground truth")
     common(v)
-    v.add_argument("--graphs", type=_int_at_least(1), default=100, help="number of random graphs (default 100)")
+    v.add_argument("--graphs", type=int_at_least(1), default=100, help="number of random graphs (default 100)")
     v.add_argument("--nodes", type=_range, default=(2, 7), help="node count N or range LO-HI (default 2-7)")
-    v.add_argument("--max-degree", "-D", type=_int_at_least(1), default=3, help="maximum degree D (default 3)")
+    v.add_argument("--max-degree", "-D", type=int_at_least(1), default=3, help="maximum degree D (default 3)")
     v.add_argument("--kind", choices=("reference", "hub", "bounded"), default="reference",
                    help="graph distribution: the reference validators' (default), its flooding "
                         "variant with a degree-D hub, or random bounded-degree spanning trees + edges")
@@ -78,16 +78,16 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     common(r)
     r.add_argument("--graph", type=Path, required=True, help="edge list, .npy adjacency or networkx-readable file")
     r.add_argument("--source", type=int, default=0, help="source node (default 0, after renumbering)")
-    r.add_argument("--max-degree", "-D", type=_int_at_least(1), default=None,
+    r.add_argument("--max-degree", "-D", type=int_at_least(1), default=None,
                    help="program degree D (default: the graph's)")
     r.add_argument("--message", type=int, default=1, help="flooding: the message as an integer (default 1)")
     r.add_argument("--weight-attr", default="weight", help="networkx edge attribute holding weights")
 
     i = sub.add_parser("info", help="template count, state size and collisions of a program")
     i.add_argument("program", choices=PROGRAM_NAMES)
-    i.add_argument("--max-degree", "-D", type=_int_at_least(1), default=3)
-    i.add_argument("--bits", "-l", type=_int_at_least(1), default=4)
-    i.add_argument("--slots", type=_int_at_least(1), default=None)
+    i.add_argument("--max-degree", "-D", type=int_at_least(1), default=3)
+    i.add_argument("--bits", "-l", type=int_at_least(1), default=4)
+    i.add_argument("--slots", type=int_at_least(1), default=None)
 
     ex.set_defaults(func=main)
     return ex

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..argtypes import int_at_least
+
 
 def cmd_list(args) -> int:
     from . import table
@@ -47,18 +49,6 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
-    return v
-
-
 def add_subparser(sub) -> None:
     p = sub.add_parser("pretrained", help="the library of pretrained processors shipped with nar",
                        description="List, inspect and verify the pretrained processors shipped with nar.")
@@ -77,7 +67,7 @@ def add_subparser(sub) -> None:
     q.add_argument("run", help="run directory")
     q.add_argument("--name", required=True)
     q.add_argument("--config", help="the committed config file the run was trained from")
-    q.add_argument("--count", type=_positive, default=None,
+    q.add_argument("--count", type=int_at_least(1), default=None,
                    help="graphs per score size (default: CLRS30 counts at n = 16 and 64, 8 at n = 128)")
     q.add_argument("--commit", help="git commit the run was trained with (recorded in the card)")
     q.set_defaults(func=cmd_export)

@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..argtypes import number
+
 # explicit flags -> config keys (anything else: --set key=value)
 _FLAGS = {"model": "model", "processor": "processor", "steps": "steps", "batch_size": "batch_size", "lr": "lr",
           "seed": "seed", "hidden": "hidden", "device": "device", "time_limit": "time_limit",
@@ -45,26 +47,8 @@ _OPTION_HELP = {
 }
 
 
-def _number(kind: type, low: float, *, strict: bool = False, below: float | None = None):
-    """An argparse type: a finite ``kind`` (int or float) >= ``low`` (> ``low`` if ``strict``; < ``below``)."""
-    what = "an integer" if kind is int else "a number"
-    bound = f"{'>' if strict else '>='} {low}" + (f" and < {below}" if below is not None else "")
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except (ValueError, OverflowError):
-            raise argparse.ArgumentTypeError(f"must be {what} {bound}, got {text!r}") from None
-        if not math.isfinite(value) or value < low or (strict and value == low) or \
-                (below is not None and value >= below):
-            raise argparse.ArgumentTypeError(f"must be {what} {bound}, got {text!r}")
-        return value
-    parse.__name__ = kind.__name__  # argparse names the type in some messages
-    return parse
-
-
-POSITIVE_INT, POSITIVE_FLOAT = _number(int, 1), _number(float, 0, strict=True)
-SEED = _number(int, 0, below=2 ** 64)
+POSITIVE_INT, POSITIVE_FLOAT = number(int, 1), number(float, 0, strict=True)
+SEED = number(int, 0, below=2 ** 64)
 
 
 def _errors():
