@@ -1,6 +1,5 @@
 """nar.blueprint: the processor wrapper equals the processor inside a Reasoner; freezing, adapters, steps."""
 import networkx as nx
-import numpy as np
 import pytest
 import torch
 

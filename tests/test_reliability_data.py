@@ -337,3 +337,15 @@ def test_dataset_and_splits_check_random_pos_and_needles_up_front(tmp_path):
         write_splits(tmp_path, "naive_string_matcher", splits={"val": {"n": 8, "count": 2, "seed": 0,
                                                                       "options": {"length_needle": 7}}})
     assert not any(tmp_path.iterdir())
+
+
+def test_bad_split_specs_are_clear_errors(tmp_path):
+    from nar.data import write_splits
+    from nar.validation import InputError
+
+    with pytest.raises(InputError, match="unknown field"):
+        write_splits(tmp_path, "bfs", splits={"val": {"n": 8, "count": 2, "seed": 0, "size": 3}})
+    with pytest.raises(InputError, match="needs n, count and seed"):
+        write_splits(tmp_path, "bfs", splits={"val": {"n": 8}})
+    with pytest.raises(InputError, match="SplitSpec or a dict"):
+        write_splits(tmp_path, "bfs", splits={"val": 3})

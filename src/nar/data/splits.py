@@ -27,6 +27,7 @@ from ..locking import LockTimeout, locked
 from ..samplers import check_options
 from ..specs import EVAL_MULTIPLIER
 from ..trace import Trajectory
+from ..validation import InputError
 from .dataset import check_sizes, chunk
 from .store import (Progress, TrajectoryFileError, atomic_write, file_sha256, parse_trajectories,
                     read_file, save_trajectories)

@@ -153,7 +153,7 @@ def _first_line(err: BaseException) -> str:
 
 def _has_networkx() -> bool:
     try:
-        import networkx  # noqa: F401
+        import networkx  # noqa: F401  (only whether it imports)
         return True
     except ImportError:
         return False
