@@ -217,3 +217,13 @@ def test_closed_pipe_is_not_an_error():
     proc.stdout.close()  # the reader leaves, as `| head -1` does
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 0 and "Traceback" not in err and "Broken pipe" not in err
+
+
+def test_splits_says_what_it_wrote_and_what_it_verified(tmp_path, capsys):
+    from nar.cli import main
+
+    out = str(tmp_path / "sp")
+    assert main(["splits", "bfs", "--out", out, "--splits", "val", "--quiet"]) == 0
+    assert "wrote 1 split(s) (" in capsys.readouterr().out
+    assert main(["splits", "bfs", "--out", out, "--splits", "val", "test", "--quiet"]) == 0
+    assert "wrote 1 split(s), 1 already there and verified" in capsys.readouterr().out

@@ -103,10 +103,27 @@ def cmd_splits(args) -> int:
             bar.n = done
             bar.refresh()
 
-        write_splits(args.out, names, splits=tuple(args.splits), overwrite=args.overwrite,
-                     progress=progress)
-    print(f"splits {args.splits} of {len(names)} algorithm(s) verified in {args.out} (manifest.json)")
+        before = _manifest_shas(args.out)
+        manifest = write_splits(args.out, names, splits=tuple(args.splits), overwrite=args.overwrite,
+                                progress=progress)
+    keys = [f"{a}/{s}" for a in names for s in args.splits]
+    after = {k: e.get("sha256") for k, e in manifest["splits"].items()}
+    written = sum(before.get(k) != after.get(k) for k in keys)
+    kept = len(keys) - written
+    print(f"{args.out}: wrote {written} split(s)" + (f", {kept} already there and verified" if kept else "")
+          + f" ({', '.join(args.splits)} of {len(names)} algorithm(s); manifest.json; each file re-read "
+          f"and checked against its sha256)")
     return 0
+
+
+def _manifest_shas(out) -> dict:
+    """``{"alg/split": sha256}`` of a folder's manifest before writing (empty if none or unreadable)."""
+    from .data.splits import manifest_entries
+
+    try:
+        return {k: e.get("sha256") for k, e in manifest_entries(out).items()}
+    except (InputError, OSError):
+        return {}
 
 
 def cmd_show(args) -> int:
