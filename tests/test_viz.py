@@ -151,3 +151,14 @@ def test_report_two_runs_have_distinguishable_validation_lines(tmp_path, monkeyp
     assert ax_v.get_legend() is not None
     monkeypatch.undo()
     plt.close("all")
+
+
+def test_missing_matplotlib_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from nar.cli import main
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert main(["show", "bfs", "--n", "4", "--png", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "torch-nar[viz]" in err

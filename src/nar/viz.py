@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .optional import require
 from .specs import Location, Stage, Type
 from .trace import CATEGORIES, Trajectory
 
@@ -175,6 +176,7 @@ def _patch(**kw):
 
 def trajectory_figure(traj: Trajectory, max_panels: int = 8):
     """The matplotlib Figure of ``traj``'s hints over time (at most ``max_panels`` steps)."""
+    require("matplotlib", "drawing a trajectory (nar show --png)")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,6 +210,7 @@ def trajectory_figure(traj: Trajectory, max_panels: int = 8):
 
 def plot_trajectory(traj: Trajectory, path: str | Path, max_panels: int = 8) -> Path:
     """Write a PNG of ``traj``'s hints over time to ``path``; returns the path."""
+    require("matplotlib", "drawing a trajectory (nar show --png)")
     import matplotlib.pyplot as plt
 
     from .data.store import atomic_write
