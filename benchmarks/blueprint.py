@@ -254,18 +254,18 @@ def _fmt(vals, scale=1.0, digits=1) -> str:
 def table(args) -> str:
     data = collect(args)
     head = ["model", "train graphs"] + [f"{h} n={n}" for n in args.test_sizes
-                                        for h in ("acc %", "cost ratio", "reach %")] + ["seeds"]
+                                        for h in ("acc %", "cost ratio", "reach %")] + ["seeds per n"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model in args.models:
         for size in args.sizes:
-            row, seeds = [LABELS[model], str(size)], 0
+            row, seeds = [LABELS[model], str(size)], []
             for n in args.test_sizes:
                 d = data.get((model, size, n), {})
-                seeds = max(seeds, len(d.get("parent_accuracy", [])))
+                seeds.append(len(d.get("parent_accuracy", [])))
                 row += [_fmt(d.get("parent_accuracy", []), 100), _fmt(d.get("cost_ratio", []), 1, 3),
                         _fmt(d.get("reach_rate", []), 100)]
-            if seeds:
-                lines.append("| " + " | ".join(row + [str(seeds)]) + " |")
+            if any(seeds):
+                lines.append("| " + " | ".join(row + ["/".join(map(str, seeds))]) + " |")
     return "\n".join(lines)
 
 

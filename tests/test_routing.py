@@ -185,7 +185,7 @@ def test_benchmark_quick_mode_runs(tmp_path, monkeypatch, capsys):
                           "--figure", str(tmp_path / "fig.png")],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "| (f) exact | 4 | 100.0 ± 0.0 | 1.000 ± 0.000 | 100.0 ± 0.0 |" in out.stdout
+    assert "| (f) exact | 4 | 100.0 ± 0.0 | 1.000 ± 0.000 | 100.0 ± 0.0 |" in out.stdout and "| 1/1 |" in out.stdout
     assert (tmp_path / "results.json").is_file() and (tmp_path / "fig.png").is_file()
     # resumable: a rerun (in process) finds every cell done and trains nothing
     import importlib.util
