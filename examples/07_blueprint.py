@@ -38,8 +38,8 @@ class Router(nn.Module):
 
     def forward(self, b):  # logits[b, i, j]: is i the parent of j?
         e = self.edge_enc(b.edge) * b.adj[..., None]
-        self.core.steps = routing.processor_steps(b)  # from the graph alone: 2 x source eccentricity + 1
-        z = self.core(node=self.node_enc(b.node), edge=e, adj=b.adj, node_mask=b.node_mask).node
+        steps = routing.processor_steps(b)  # from the graph alone: 2 x source eccentricity + 1
+        z = self.core(node=self.node_enc(b.node), edge=e, adj=b.adj, node_mask=b.node_mask, steps=steps).node
         h = torch.relu(self.src(z)[:, :, None] + self.dst(z)[:, None] + self.e(e))
         return self.score(h).squeeze(-1).masked_fill(~(b.adj | torch.eye(b.adj.shape[1], dtype=torch.bool)), -1e9)
 

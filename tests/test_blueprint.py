@@ -166,3 +166,12 @@ def test_loaded_run_gives_the_same_wrapper(tmp_path):
     wrap = loaded.processor_module(node_dim=3)
     assert wrap.processor is loaded.model.processor and wrap.hidden == 8
     assert wrap(node=torch.randn(1, 4, 3)).node.shape == (1, 4, 16)
+
+
+def test_steps_per_call_override_the_module_setting():
+    wrap = ProcessorModule(_Halving(), hidden=4, steps=3)
+    assert wrap(node=torch.zeros(1, 3, 4)).steps == 3
+    assert wrap(node=torch.zeros(1, 3, 4), steps=5).steps == 5
+    assert wrap(node=torch.zeros(1, 3, 4), steps="converge").steps == 11
+    with pytest.raises(InputError, match="steps"):
+        wrap(node=torch.zeros(1, 3, 4), steps=0)

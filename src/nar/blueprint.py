@@ -123,8 +123,13 @@ class ProcessorModule(nn.Module):
 
     # -- forward -------------------------------------------------------------------------------
     def forward(self, node: Tensor, edge: Tensor | None = None, graph: Tensor | None = None,
-                adj: Tensor | None = None, node_mask: Tensor | None = None) -> BlueprintOutput:
-        """Run the processor on the caller's latents (shapes in the module docstring)."""
+                adj: Tensor | None = None, node_mask: Tensor | None = None, *,
+                steps: int | str | None = None) -> BlueprintOutput:
+        """Run the processor on the caller's latents (shapes in the module docstring); ``steps``
+        overrides the module's step setting for this call (e.g. a bound computed from the input graph)."""
+        steps = self.steps if steps is None else steps
+        if not (steps in STEP_MODES or (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1)):
+            raise InputError(f"steps must be a positive int or 'converge', got {steps!r}")
         node, edge, graph, adj, node_mask = self._check(node, edge, graph, adj, node_mask)
         b, n, _ = node.shape
         x = self.node_in(node) if self.node_in is not None else node
@@ -141,17 +146,17 @@ class ProcessorModule(nn.Module):
         edges = EdgeFeatures(edge, weight, bias, memo={})
         adj = adj | torch.eye(n, dtype=torch.bool, device=adj.device)[None]
         adj = adj & node_mask[:, :, None] & node_mask[:, None, :]
-        self._check_memory(b, n, x.device)
+        self._check_memory(b, n, x.device, steps)
 
         h = x.new_zeros(b, n, self.hidden)
-        limit = self.steps if isinstance(self.steps, int) else self.max_steps
+        limit = steps if isinstance(steps, int) else self.max_steps
         residual, done, tri = float("inf"), 0, None
         for done in range(1, limit + 1):
             new, tri = self.processor(x, edges, g, adj, h, node_mask)
-            if self.steps == "converge" or done == limit:  # one host sync per step only when converging
+            if steps == "converge" or done == limit:  # one host sync per step only when converging
                 residual = float((new - h).detach().abs().amax()) if new.numel() else 0.0
             h = new
-            if self.steps == "converge" and residual < self.tol:
+            if steps == "converge" and residual < self.tol:
                 break
         feats = torch.cat([x, h], dim=-1) if self.skip else h
         out = self.out(feats) if self.out is not None else feats
@@ -188,10 +193,10 @@ class ProcessorModule(nn.Module):
             raise InputError(f"adj must be [B, N, N] = [{b}, {n}, {n}], got {tuple(adj.shape)}")
         return node, edge, graph, adj.to(torch.bool), node_mask
 
-    def _check_memory(self, b: int, n: int, device) -> None:
+    def _check_memory(self, b: int, n: int, device, steps) -> None:
         grad = torch.is_grad_enabled()
         limit = self.max_dense_bytes if self.max_dense_bytes is not None else int(0.8 * device_memory_bytes(device))
-        kept = (self.steps if isinstance(self.steps, int) else self.max_steps) if grad else 2
+        kept = (steps if isinstance(steps, int) else self.max_steps) if grad else 2
         estimate = 4 * self.processor.activation_floats(b, n, self.hidden) * kept
         check_dense_memory(estimate, limit, f"the dense processor {self.processor.name!r} on B={b}, N={n}")
 

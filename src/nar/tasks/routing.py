@@ -328,8 +328,7 @@ class ProcessorRouter(nn.Module):
         """``(logits [B, N, N], distance [B, N])``."""
         x = self.node_enc(batch.node)
         e = self.edge_enc(batch.edge) * batch.adj[..., None]
-        self.core.steps = processor_steps(batch)
-        out = self.core(node=x, edge=e, adj=batch.adj, node_mask=batch.node_mask)
+        out = self.core(node=x, edge=e, adj=batch.adj, node_mask=batch.node_mask, steps=processor_steps(batch))
         logits = self.pointer(out.node, e, out.edge, _candidates(batch))
         return logits, self.distance(out.node).squeeze(-1)
 
