@@ -7,7 +7,8 @@ import torch
 from nar.models import DenseMemoryError, Reasoner, build_processor, list_processors
 from nar.models.layers import EdgeFeatures, masked_max
 
-NAMES = ["deepsets", "gat", "gatv2", "memnet", "mpnn", "pgn", "triplet_gmpnn", "triplet_mpnn"]
+NAMES = ["deepsets", "gat", "gat_full", "gatv2", "gatv2_full", "gmpnn", "gpgn", "memnet", "memnet_full",
+         "memnet_masked", "mpnn", "pgn", "triplet_gmpnn", "triplet_gpgn", "triplet_mpnn", "triplet_pgn"]
 H = 16
 
 
@@ -33,6 +34,25 @@ def inputs(b, n, seed=0, f=3):
 
 def test_registry_lists_all_processors():
     assert set(NAMES) <= set(list_processors())
+
+
+@pytest.mark.parametrize("name, base", [("memnet_full", "memnet"), ("memnet_masked", "memnet"),
+                                        ("gat_full", "gat"), ("gatv2_full", "gatv2")])
+def test_full_variants_ignore_the_graph_and_masked_ones_follow_it(name, base):
+    """``*_full``: the base's weights, attention over every real node (= the base on a complete graph);
+    ``memnet_masked`` is ``memnet`` itself."""
+    torch.manual_seed(0)
+    proc, ref = build_processor(name, H).eval(), build_processor(base, H).eval()
+    ref.load_state_dict(proc.state_dict())
+    node, edge, graph, adj, hidden = inputs(2, 5)
+    mask = torch.ones(2, 5, dtype=torch.bool)
+    out, _ = proc(node, edge, graph, adj, hidden, mask)
+    if name.endswith("_full"):
+        assert torch.allclose(out, proc(node, edge, graph, torch.zeros_like(adj), hidden, mask)[0], atol=1e-6)
+        assert torch.allclose(out, ref(node, edge, graph, torch.ones_like(adj), hidden, mask)[0], atol=1e-6)
+        assert not torch.allclose(out, ref(node, edge, graph, adj, hidden, mask)[0], atol=1e-3)
+    else:
+        assert torch.allclose(out, ref(node, edge, graph, adj, hidden, mask)[0], atol=0)
 
 
 def test_unknown_processor_lists_the_valid_ones():

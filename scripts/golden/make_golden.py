@@ -22,7 +22,8 @@ Files (all small):
 * ``init.json`` -- sample moments of the reference's default ``hk.Linear`` init and of the
   ``xavier_on_scalars`` encoder init, with their analytic values.
 
-Usage (inside the throwaway venv): ``python scripts/golden/make_golden.py tests/golden``.
+Usage (inside the throwaway venv): ``python scripts/golden/make_golden.py tests/golden [--only processors ...]``
+(``--only``: regenerate only the named parts: processors, losses, permutation, model, init).
 """
 from __future__ import annotations
 
@@ -80,8 +81,17 @@ PROCESSORS = {
     "triplet_gmpnn": ("mpnn_aggr", _PGN_BASE + _TRIPLETS + _GATES),
     "gat": ("gat_aggr", ["values", "skip", "a1", "a2", "ae", "ag"]),
     "gatv2": ("gatv2_aggr", ["values", "skip", "w1", "w2", "we", "wg"]),
+    # the remaining variants (appended, so that the random draws of the cases above stay the same)
+    "gmpnn": ("mpnn_aggr", _PGN_BASE + _GATES),
+    "gpgn": ("mpnn_aggr", _PGN_BASE + _GATES),
+    "triplet_pgn": ("mpnn_aggr", _PGN_BASE + _TRIPLETS),
+    "triplet_gpgn": ("mpnn_aggr", _PGN_BASE + _TRIPLETS + _GATES),
+    "gat_full": ("gat_aggr", ["values", "skip", "a1", "a2", "ae", "ag"]),
+    "gatv2_full": ("gatv2_aggr", ["values", "skip", "w1", "w2", "we", "wg"]),
 }
-# processors that nar has but whose CLRS namesake differs by design (documented in nar): memnet
+# processors that nar has but whose CLRS namesakes differ by design (documented in nar): memnet,
+# memnet_masked, memnet_full.  The *_mask variants (pgn_mask, gpgn_mask, triplet_pgn_mask,
+# triplet_gpgn_mask) run the same step as their base; only the reference's decoders treat them apart.
 
 
 def _mapping(kind: str, module_names) -> dict[str, list]:
@@ -100,7 +110,7 @@ def _mapping(kind: str, module_names) -> dict[str, list]:
             continue
         elif re.fullmatch(r"linear(_\d+)?", tail):
             k = 0 if tail == "linear" else int(tail.split("_")[1])
-            if k >= len(order) and kind != "gatv2":
+            if k >= len(order) and not kind.startswith("gatv2"):
                 raise SystemExit(f"{kind}: more linears than expected ({mod!r})")
             if k >= len(order):  # GATv2: one Linear(1) per head after the others
                 head = k - len(order)
@@ -388,13 +398,16 @@ def model_golden(out_dir: str) -> None:
 
 
 def main() -> None:
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../tests/golden")
+    out_dir = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "--only" else os.path.join(os.path.dirname(__file__), "../../tests/golden")
     os.makedirs(out_dir, exist_ok=True)
-    processors_golden(out_dir)
-    losses_golden(out_dir)
-    permutation_golden(out_dir)
-    model_golden(out_dir)
-    init_golden(out_dir)
+    parts = {"processors": processors_golden, "losses": losses_golden, "permutation": permutation_golden,
+             "model": model_golden, "init": init_golden}
+    only = sys.argv[sys.argv.index("--only") + 1:] if "--only" in sys.argv else list(parts)
+    unknown = sorted(set(only) - set(parts))
+    if unknown or not only:
+        sys.exit(f"--only takes one or more of {', '.join(parts)}; got {unknown or 'none'}")
+    for name in only:
+        parts[name](out_dir)
     import importlib.metadata as md
     versions = {p: md.version(p) for p in ("dm-clrs", "jax", "jaxlib", "dm-haiku", "numpy")}
     with open(os.path.join(out_dir, "VERSIONS.json"), "w") as f:

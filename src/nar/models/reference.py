@@ -33,15 +33,24 @@ from ..specs import Location
 
 _PGN_BASE = ("m1", "m2", "me", "mg", "o1", "o2")
 _TRIPLETS = ("t1", "t2", "t3", "te1", "te2", "te3", "tg", "o3")
+_GATES = ("g1", "g2", "g3")
+_GAT = ("values", "skip", "a1", "a2", "ae", "ag")
+_GATV2 = ("values", "skip", "w1", "w2", "we", "wg")  # + one Linear(1) per head
 # nar processor -> (the reference's module name, nar attribute of each top-level Haiku linear in creation order)
 PROCESSOR_LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "deepsets": ("mpnn_aggr_clrs_processor", _PGN_BASE),
     "mpnn": ("mpnn_aggr_clrs_processor", _PGN_BASE),
     "pgn": ("mpnn_aggr_clrs_processor", _PGN_BASE),
     "triplet_mpnn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS),
-    "triplet_gmpnn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS + ("g1", "g2", "g3")),
-    "gat": ("gat_aggr_clrs_processor", ("values", "skip", "a1", "a2", "ae", "ag")),
-    "gatv2": ("gatv2_aggr_clrs_processor", ("values", "skip", "w1", "w2", "we", "wg")),  # + one Linear(1) per head
+    "triplet_gmpnn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS + _GATES),
+    "gmpnn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _GATES),
+    "gpgn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _GATES),
+    "triplet_pgn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS),
+    "triplet_gpgn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS + _GATES),
+    "gat": ("gat_aggr_clrs_processor", _GAT),
+    "gat_full": ("gat_aggr_clrs_processor", _GAT),
+    "gatv2": ("gatv2_aggr_clrs_processor", _GATV2),
+    "gatv2_full": ("gatv2_aggr_clrs_processor", _GATV2),
 }
 
 # decoder class -> nar layer of each Haiku linear (``None``: a reference linear without effect, see above)

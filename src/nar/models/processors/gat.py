@@ -17,7 +17,7 @@ class GAT(Processor):
         super().__init__()
         if hidden % nb_heads:
             raise ValueError(f"nb_heads ({nb_heads}) must divide the width ({hidden})")
-        self.name, self.heads, self.full = "gat", nb_heads, full
+        self.name, self.heads, self.full = "gat_full" if full else "gat", nb_heads, full
         self.values, self.skip = linear(2 * hidden, hidden), linear(2 * hidden, hidden)
         self.a1, self.a2 = linear(2 * hidden, nb_heads), linear(2 * hidden, nb_heads)
         self.ae, self.ag = linear(hidden, nb_heads), linear(hidden, nb_heads)

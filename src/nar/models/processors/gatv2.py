@@ -18,7 +18,7 @@ class GATv2(Processor):
         super().__init__()
         if hidden % nb_heads:
             raise ValueError(f"nb_heads ({nb_heads}) must divide the width ({hidden})")
-        self.name, self.heads, self.full = "gatv2", nb_heads, full
+        self.name, self.heads, self.full = "gatv2_full" if full else "gatv2", nb_heads, full
         self.values, self.skip = linear(2 * hidden, hidden), linear(2 * hidden, hidden)
         self.w1, self.w2 = linear(2 * hidden, hidden), linear(2 * hidden, hidden)
         self.we, self.wg = linear(hidden, hidden), linear(hidden, hidden)

@@ -22,9 +22,9 @@ from .base import Processor, pair_mask, register_processor
 
 class MemNet(Processor):
     def __init__(self, hidden: int, *, embedding: int = 16, hops: int = 1, use_ln: bool = False,
-                 full: bool = False):
+                 full: bool = False, name: str | None = None):
         super().__init__()
-        self.name, self.hops, self.full = "memnet", hops, full
+        self.name, self.hops, self.full = name or ("memnet_full" if full else "memnet"), hops, full
         self.q, self.qg = linear(hidden, embedding, bias=False), linear(hidden, embedding, bias=False)
         self.mem, self.outm = linear(hidden, embedding, bias=False), linear(hidden, embedding, bias=False)
         self.mid = linear(embedding, embedding, bias=False)
