@@ -107,3 +107,19 @@ def test_padding_does_not_change_real_nodes(case, data):
     d_out, d_tri = max_diffs(case, data, pad=3)
     assert d_out < 1e-12
     assert d_tri is None or d_tri < 1e-12
+
+
+@pytest.mark.parametrize("pad", [0, 2])
+def test_inf_bias_matches_the_reference_decoders(data, pad):
+    """The ``*_mask`` variants' decoder masking, against the reference's node-pointer and edge-mask
+    decoders (identical there); padded nodes (garbage logits) change nothing on the real ones."""
+    from nar.models.processors.variants import inf_bias
+    logits, adj = torch.from_numpy(data["inf_bias/logits"]), torch.from_numpy(data["adj"]) > 0.5
+    b, n, _ = logits.shape
+    m = n + pad
+    big, badj = 100 * torch.randn(b, m, m, dtype=torch.float64) - 50, torch.ones(b, m, m, dtype=torch.bool)
+    big[:, :n, :n], badj[:, :n, :n] = logits, adj
+    mask = torch.arange(m)[None, :].expand(b, m) < n
+    got = inf_bias(big, badj, mask)[:, :n, :n]
+    for key in ("inf_bias/node_pointer", "inf_bias/edge_mask"):
+        assert float((got - torch.from_numpy(data[key])).abs().max()) < 1e-12

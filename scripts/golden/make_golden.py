@@ -172,6 +172,18 @@ def processors_golden(out_dir: str) -> None:
                 arrays[f"{case}/tri"] = np.asarray(tri)
             meta["cases"][case] = {"processor": kind, "use_ln": use_ln, "mapping": mapping,
                                    "has_tri": tri is not None}
+    # the *_mask variants' decoder masking (inf_bias): the reference's own decoder functions on logits
+    # passed straight through (identity decoders), node pointers and edge masks, adj from above
+    logits = rng.normal(size=(B, N, N))
+    zero = lambda _x: jnp.zeros((B, N, 1))  # noqa: E731
+    # node pointer: preds = L4(max(L1 h, transpose(L2 h + L3 e))) = logits with L1 = -1e9, L2 = 0
+    node_dec = [lambda _h: jnp.full((B, N, 1), -1e9), zero,
+                lambda _e: jnp.asarray(logits).transpose(0, 2, 1)[..., None], lambda p: p]
+    arrays["inf_bias/logits"] = logits
+    arrays["inf_bias/node_pointer"] = np.asarray(decoders._decode_node_fts(  # pylint: disable=protected-access
+        node_dec, _T.POINTER, None, None, jnp.asarray(adj), True, True))
+    arrays["inf_bias/edge_mask"] = np.asarray(decoders._decode_edge_fts(  # pylint: disable=protected-access
+        [zero, zero, lambda e: e], _T.MASK, None, jnp.asarray(logits)[..., None], jnp.asarray(adj), True))
     np.savez_compressed(os.path.join(out_dir, "processors.npz"), **arrays)
     with open(os.path.join(out_dir, "processors.json"), "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)

@@ -11,16 +11,29 @@
 ``memnet_full``     :class:`MemNet` over all real nodes
 ==================  =====================================================================
 
-CLRS's ``*_mask`` variants (``pgn_mask``, ``gpgn_mask``, ...) run the same processor step as their base
-and differ only in how the *decoders* treat non-edges (``inf_bias``); they are not registered here.
+CLRS's ``*_mask`` variants (``pgn_mask``, ``gpgn_mask``, ``triplet_pgn_mask``, ``triplet_gpgn_mask``) run
+the same processor step as their base and differ only in the *decoders*: node-pointer logits (and edge
+``mask`` / ``mask_one`` logits) of non-edges are pushed below every other logit (:func:`inf_bias`).  They
+are not registered until the reasoner's decoders apply :func:`inf_bias`.
 """
 from __future__ import annotations
+
+import torch
+from torch import Tensor
 
 from .base import register_processor
 from .gat import GAT
 from .gatv2 import GATv2
 from .memnet import MemNet
 from .message_passing import MessagePassing
+
+def inf_bias(logits: Tensor, adj: Tensor, node_mask: Tensor) -> Tensor:
+    """CLRS's ``inf_bias`` for ``[B, N, N]`` logits: entries off the graph ``adj`` become
+    ``min(-1, m - 1)``, ``m`` the sample's smallest logit over its real node pairs."""
+    pairs = node_mask[:, :, None] & node_mask[:, None, :]
+    low = logits.masked_fill(~pairs, float("inf")).amin(dim=(1, 2), keepdim=True)
+    return torch.where(adj & pairs, logits, torch.clamp(low - 1.0, max=-1.0))
+
 
 # name -> (adjacency, triplets, gated)
 MESSAGE_PASSING_VARIANTS = {
