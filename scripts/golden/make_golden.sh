@@ -15,4 +15,4 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q "jax[cpu]" dm-haiku chex optax attrs six tqdm numpy scipy
   "$venv/bin/pip" install -q --no-deps "dm-clrs==2.0.3"
 fi
-"$venv/bin/python" "$here/make_golden.py" "$repo/tests/golden"
+"$venv/bin/python" "$here/make_golden.py" "$repo/tests/golden" "$@"   # e.g. --only processors
