@@ -1,0 +1,97 @@
+"""Write tests/golden/clrs_text.json: CLRS-Text question/answer strings from the reference formatter.
+
+Runs in the throwaway venv with dm-clrs 2.0.3 (see ``make_golden.sh``; only numpy/jax/absl needed)::
+
+    /tmp/nar-golden-venv/bin/python scripts/golden/make_text_golden.py tests/golden
+
+For every algorithm, length and seed below, the reference sampler (``truncate_decimals=3``, as
+``huggingface_generators.clrs_generator`` builds it) draws one input; the exact arguments handed to the
+reference algorithm are recorded by name, with the strings ``clrs_utils.format_clrs_example`` writes
+with and without hints.  nar's tests run ``nar.execute`` on those arguments and compare its strings.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import inspect
+import json
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+
+LENGTHS = (4, 7)
+SEEDS = (0, 1)
+
+
+def _import_reference():
+    """Import ``clrs._src`` modules without the package ``__init__`` files that pull in tensorflow
+    (``clrs/__init__``) or ml_collections (``clrs_text/__init__``)."""
+    spec = importlib.util.find_spec("clrs")
+    if spec is None:
+        sys.exit("the reference package dm-clrs is not installed in this interpreter")
+    root = list(spec.submodule_search_locations)[0]
+    for name, path in (("clrs", root), ("clrs._src.clrs_text", root + "/_src/clrs_text")):
+        mod = types.ModuleType(name)
+        mod.__path__ = [path]
+        sys.modules[name] = mod
+
+    class _Absent(types.ModuleType):
+        class Tensor:  # only for isinstance checks, which must fail
+            pass
+
+        def __getattr__(self, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise RuntimeError(f"tensorflow.{name} is not available in the golden environment")
+
+    sys.modules.setdefault("tensorflow", _Absent("tensorflow"))
+
+
+_import_reference()
+from clrs._src import samplers  # noqa: E402
+from clrs._src.clrs_text import clrs_utils  # noqa: E402
+
+ALGOS = sorted(set(clrs_utils.CLRS_TASKS_WITH_HINTS) | {"segments_intersect"})
+
+
+def _plain(x):
+    """JSON form of one algorithm argument: nested lists, with its numpy dtype kind."""
+    arr = np.asarray(x)
+    return {"value": arr.tolist(), "dtype": arr.dtype.kind}
+
+
+def _case(algo: str, length: int, seed: int) -> dict:
+    sampler, _ = samplers.build_sampler(algo, seed=seed, num_samples=-1, length=length,
+                                        track_max_steps=False, use_padding=False, truncate_decimals=3)
+    fn = sampler._algorithm
+    names = list(inspect.signature(fn).parameters)
+    seen = []
+
+    def recording(*data):
+        seen.append(copy.deepcopy(data))  # the reference sorts some arguments in place
+        return fn(*data)
+
+    sampler._algorithm = recording
+    sample = sampler.next(batch_size=1)
+    [data] = seen
+    case = {"algo": algo, "length": length, "seed": seed,
+            "args": {k: _plain(v) for k, v in zip(names, data)}}
+    case["question"], case["answer"] = clrs_utils.format_clrs_example(algo, sample, use_hints=False)
+    if algo in clrs_utils.CLRS_TASKS_WITH_HINTS:
+        case["question_trace"], case["answer_trace"] = clrs_utils.format_clrs_example(
+            algo, sample, use_hints=True)
+    return case
+
+
+def main(out_dir: str) -> None:
+    cases = [_case(a, n, s) for a in ALGOS for n in LENGTHS for s in SEEDS]
+    path = Path(out_dir) / "clrs_text.json"
+    path.write_text(json.dumps({"reference": "dm-clrs 2.0.3 clrs_text.clrs_utils.format_clrs_example",
+                                "cases": cases}, indent=None, separators=(",", ":")) + "\n")
+    print(f"wrote {path} ({path.stat().st_size} bytes, {len(cases)} cases)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "tests/golden")
