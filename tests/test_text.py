@@ -188,3 +188,18 @@ def test_cli_errors_leave_nothing(tmp_path):
     with pytest.raises(InputError, match="without a trace"):
         args.func(args)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("algo", text.ALGORITHMS)
+def test_round_trip_on_sampled_inputs(algo):
+    """text -> outputs -> text on nar's own draws (3-decimal floats), with and without a trace."""
+    for rec_traj in nar.sample(algo, n=8, count=3, seed=11):
+        ans = text.answer(rec_traj)
+        parsed = text.parse_answer(algo, ans, rec_traj.inputs)
+        rec_traj.outputs = parsed
+        assert text.answer(rec_traj) == ans
+        if algo in text.TRACE_ALGORITHMS:
+            ans = text.answer(rec_traj, trace=True)
+            final = text.parse_answer(algo, ans, rec_traj.inputs, trace=True)
+            assert text.score_answer(algo, ans, rec_traj, trace=True)["score"] == 1.0
+            assert sorted(final) == sorted(text.TRACE_OUTPUTS.get(algo, rec_traj.outputs))

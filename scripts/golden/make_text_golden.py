@@ -3,6 +3,7 @@
 Runs in the throwaway venv with dm-clrs 2.0.3 (see ``make_golden.sh``; only numpy/jax/absl needed)::
 
     /tmp/nar-golden-venv/bin/python scripts/golden/make_text_golden.py tests/golden
+    /tmp/nar-golden-venv/bin/python scripts/golden/make_text_golden.py --bench 1000   # strings/s
 
 For every algorithm, length and seed below, the reference sampler (``truncate_decimals=3``, as
 ``huggingface_generators.clrs_generator`` builds it) draws one input; the exact arguments handed to the
@@ -93,5 +94,30 @@ def main(out_dir: str) -> None:
     print(f"wrote {path} ({path.stat().st_size} bytes, {len(cases)} cases)")
 
 
+BENCH = (("bfs", 16), ("dijkstra", 16), ("insertion_sort", 16), ("binary_search", 16))
+
+
+def bench(count: int) -> None:
+    """Strings per second of the reference: formatting only (samples drawn beforehand) and sampling
+    + formatting as ``clrs_generator`` does, with and without hints (compare ``nar.text``)."""
+    import time
+    for algo, n in BENCH:
+        sampler, _ = samplers.build_sampler(algo, seed=0, num_samples=-1, length=n, track_max_steps=False,
+                                            use_padding=False, truncate_decimals=3)
+        t0 = time.perf_counter()
+        samples = [sampler.next(batch_size=1) for _ in range(count)]
+        draw = time.perf_counter() - t0
+        for hints in (False, True):
+            t0 = time.perf_counter()
+            for s in samples:
+                clrs_utils.format_clrs_example(algo, s, use_hints=hints)
+            fmt = time.perf_counter() - t0
+            print(f"reference {algo} n={n} hints={hints}: format {count / fmt:,.0f}/s, "
+                  f"sample+format {count / (draw + fmt):,.0f}/s")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/golden")
+    if len(sys.argv) > 2 and sys.argv[1] == "--bench":
+        bench(int(sys.argv[2]))
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "tests/golden")

@@ -135,13 +135,15 @@ def _order(pred: np.ndarray) -> np.ndarray:
     return order
 
 
-def _value(traj: Trajectory, probe: str, x: np.ndarray) -> str:
-    """One probe value (no batch axis) as text; ``probe`` names the spec entry giving its type."""
+def _value(traj: Trajectory, probe: str, x: np.ndarray, keys: list[str] | None = None) -> str:
+    """One probe value (no batch axis) as text; ``probe`` names the spec entry giving its type;
+    ``keys``: the key values as text, for sorting outputs (computed here when not given)."""
     name = traj.name
     _, loc, typ = SPECS[name][probe]
     if loc == Location.NODE:
         if typ == Type.SHOULD_BE_PERMUTATION:
-            return _bracket(_floats(traj.inputs["key"][_order(x)]))
+            keys = _floats(traj.inputs["key"]) if keys is None else keys
+            return _bracket([keys[i] for i in _order(x).tolist()])
         if typ == Type.MASK_ONE:
             return str(int(np.flatnonzero(x)[0]))
         if typ == Type.SCALAR:
@@ -193,15 +195,12 @@ def _trace_hints(name: str, outputs: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _trace_parts(traj: Trajectory, outputs: list[str]) -> tuple[str, str]:
-    """(initial trace, intermediate snapshots) strings, '' when the algorithm has no such hint."""
-    pairs = _trace_hints(traj.name, outputs)
-    if not pairs:
-        return "", ""
-    first = _paren(_SEP.join(_value(traj, probe, traj.hints[h][0]) for h, probe in pairs), traj.name)
-    steps = [_paren(_SEP.join(_value(traj, probe, traj.hints[h][t]) for h, probe in pairs), traj.name)
-             for t in range(1, traj.length - 1)]
-    return first, _SEP.join(steps)
+def _snapshot(traj: Trajectory, pairs, t: int, keys) -> str:
+    return _paren(_SEP.join(_value(traj, probe, traj.hints[h][t], keys) for h, probe in pairs), traj.name)
+
+
+def _keys(traj: Trajectory) -> list[str] | None:
+    return _floats(traj.inputs["key"]) if "pred" in SPECS[traj.name] and "key" in traj.inputs else None
 
 
 def question(traj: Trajectory, trace: bool = False) -> str:
@@ -214,9 +213,9 @@ def question(traj: Trajectory, trace: bool = False) -> str:
     asked = _SEP.join(names)
     if trace:
         asked = _paren(asked, traj.name)
-        first, _ = _trace_parts(traj, names)
-        if first:
-            parts.append(f"initial_trace: {first}")
+        pairs = _trace_hints(traj.name, names)
+        if pairs:
+            parts.append(f"initial_trace: {_snapshot(traj, pairs, 0, _keys(traj))}")
             asked = f"trace{_TRACE_SEP}{asked}"
     return f"{traj.name}:\n{_SEP.join(parts)}\n{asked}:\n"
 
@@ -225,14 +224,16 @@ def answer(traj: Trajectory, trace: bool = False) -> str:
     """The CLRS-Text answer of ``traj``: its outputs (after the intermediate trace)."""
     _check(traj, trace)
     names = _output_names(traj.name, trace)
+    keys = _keys(traj)
     if trace and traj.name in TRACE_OUTPUTS:
-        out = _SEP.join(_value(traj, k, traj.hints[k][-1]) for k in names)
+        out = _SEP.join(_value(traj, k, traj.hints[k][-1], keys) for k in names)
     else:
-        out = _SEP.join(_value(traj, k, traj.outputs[k]) for k in names)
+        out = _SEP.join(_value(traj, k, traj.outputs[k], keys) for k in names)
     if trace:
         out = _paren(out, traj.name)
-        first, steps = _trace_parts(traj, names)
-        if first:
+        pairs = _trace_hints(traj.name, names)
+        if pairs:  # the first snapshot is in the question, the last equals the result
+            steps = _SEP.join(_snapshot(traj, pairs, t, keys) for t in range(1, traj.length - 1))
             out = f"{steps}{_TRACE_SEP}{out}"
     return f"{out}\n\n"
 
