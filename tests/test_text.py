@@ -203,3 +203,13 @@ def test_round_trip_on_sampled_inputs(algo):
             final = text.parse_answer(algo, ans, rec_traj.inputs, trace=True)
             assert text.score_answer(algo, ans, rec_traj, trace=True)["score"] == 1.0
             assert sorted(final) == sorted(text.TRACE_OUTPUTS.get(algo, rec_traj.outputs))
+
+
+def test_default_sizes_are_the_reference_ones():
+    d = GOLDEN["defaults"]
+    assert dict(text.TRAIN_LENGTHS) == d["_DEFAULT_TRAIN_ALGOS_AND_LENGTHS"]
+    assert dict(text.VAL_LENGTHS) == d["_DEFAULT_VAL_ALGOS_AND_LENGTHS"]
+    assert (text.TRAIN_SAMPLES, text.VAL_SAMPLES) == (d["_DEFAULT_TRAIN_NUMBER_OF_SAMPLES"],
+                                                      d["_DEFAULT_VAL_NUMBER_OF_SAMPLES"])
+    assert (list(text.TRAIN_SEEDS), list(text.VAL_SEEDS)) == (d["_DEFAULT_TRAIN_SEEDS"], d["_DEFAULT_VAL_SEEDS"])
+    assert sorted(text.TRAIN_LENGTHS) == list(text.ALGORITHMS)

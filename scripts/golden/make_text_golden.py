@@ -86,11 +86,26 @@ def _case(algo: str, length: int, seed: int) -> dict:
     return case
 
 
+def _defaults() -> dict:
+    """The module-level ``_DEFAULT_*`` constants of ``generate_clrs_text.py`` (read from its source:
+    importing it needs tensorflow and ml_collections)."""
+    import ast
+    source = Path(sys.modules["clrs._src.clrs_text"].__path__[0], "generate_clrs_text.py").read_text()
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id.startswith("_DEFAULT_"):
+            out[node.targets[0].id] = eval(compile(ast.Expression(node.value), "<defaults>", "eval"),
+                                           {"range": range, "list": list})
+    return out
+
+
 def main(out_dir: str) -> None:
     cases = [_case(a, n, s) for a in ALGOS for n in LENGTHS for s in SEEDS]
     path = Path(out_dir) / "clrs_text.json"
     path.write_text(json.dumps({"reference": "dm-clrs 2.0.3 clrs_text.clrs_utils.format_clrs_example",
-                                "cases": cases}, indent=None, separators=(",", ":")) + "\n")
+                                "defaults": _defaults(), "cases": cases},
+                               indent=None, separators=(",", ":")) + "\n")
     print(f"wrote {path} ({path.stat().st_size} bytes, {len(cases)} cases)")
 
 

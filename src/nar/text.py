@@ -373,7 +373,8 @@ def parse_answer(name: str, text: str, inputs: Mapping[str, np.ndarray] | None =
 
 
 def score_answer(name: str, text: str, traj: Trajectory, trace: bool = False) -> dict:
-    """Score an answer against ``traj``: ``exact`` (the string equals the true answer), ``parsed``
+    """Score an answer against ``traj``: ``exact`` (the string equals the true answer, trailing
+    newlines aside), ``parsed``
     (False if unreadable), per-output CLRS metrics (``outputs``) and their mean (``score``; 0 when
     unreadable).  The CLRS metrics are nar's (:data:`nar.models.probe_types.METRIC_TYPES`)."""
     truth_text = answer(traj, trace)
