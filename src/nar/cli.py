@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", help="write a figure of the hints over time to this PNG")
     p.set_defaults(func=cmd_show)
 
-    for module in ("nar.train.cli", "nar.exact.cli", "nar.pretrained.cli"):
+    for module in ("nar.train.cli", "nar.exact.cli", "nar.pretrained.cli", "nar.text_cli"):
         _add_optional(sub, module)
     return parser
 
