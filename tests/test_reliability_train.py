@@ -22,6 +22,7 @@ from nar.locking import lock_path, locked
 from nar.train import CheckpointError, ConfigError, RunInUse, TrainConfig, Trainer, build_model, load, train
 from nar.train import checkpoint as ck
 from nar.train.evaluation import evaluate_checkpoint
+from test_train import KillAt, _Killed  # the trainer that dies before a given step
 
 TINY = dict(hidden=8, batch_size=2, train_sizes=[4, 5], val_count=2, test_count=2, test_n=6, eval_batch_size=2,
             eval_every=2, checkpoint_every=2, log_every=1, threads=1, device="cpu", seed=3, processor="mpnn")
@@ -239,21 +240,6 @@ def test_format_1_run_folders_still_load_but_cannot_be_resumed(run, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- 4: train.csv
-class _Killed(Exception):
-    pass
-
-
-class KillAt(Trainer):
-    def __init__(self, *a, at: int, **kw):
-        super().__init__(*a, **kw)
-        self.at, self.calls = at, 0
-
-    def compute_loss(self, model, batch, generator):
-        if self.calls == self.at:
-            raise _Killed()
-        self.calls += 1
-        return super().compute_loss(model, batch, generator)
-
 
 def _train_rows(d: Path) -> list[list[str]]:
     """train.csv without the wall-clock column."""

@@ -27,38 +27,16 @@ Usage (inside the throwaway venv): ``python scripts/golden/make_golden.py tests/
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import sys
-import types
 
 import numpy as np
 
+from reference_env import import_reference  # noqa: E402  (this folder is on sys.path)
 
-def _import_reference():
-    """Import ``clrs._src`` modules without ``clrs/__init__`` (which pulls in tensorflow datasets)."""
-    spec = importlib.util.find_spec("clrs")
-    if spec is None:
-        sys.exit("the reference package dm-clrs is not installed in this interpreter")
-    pkg = types.ModuleType("clrs")
-    pkg.__path__ = list(spec.submodule_search_locations)
-    sys.modules["clrs"] = pkg
-
-    class _Absent(types.ModuleType):  # probing.py imports tensorflow but the parts used here do not need it
-        class Tensor:  # only for isinstance checks, which must fail
-            pass
-
-        def __getattr__(self, name):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            raise RuntimeError(f"tensorflow.{name} is not available in the golden environment")
-
-    sys.modules.setdefault("tensorflow", _Absent("tensorflow"))
-
-
-_import_reference()
+import_reference()
 
 import jax  # noqa: E402
 

@@ -13,11 +13,9 @@ with and without hints.  nar's tests run ``nar.execute`` on those arguments and 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import inspect
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -25,32 +23,9 @@ import numpy as np
 LENGTHS = (4, 7)
 SEEDS = (0, 1)
 
+from reference_env import import_reference  # noqa: E402  (this folder is on sys.path)
 
-def _import_reference():
-    """Import ``clrs._src`` modules without the package ``__init__`` files that pull in tensorflow
-    (``clrs/__init__``) or ml_collections (``clrs_text/__init__``)."""
-    spec = importlib.util.find_spec("clrs")
-    if spec is None:
-        sys.exit("the reference package dm-clrs is not installed in this interpreter")
-    root = list(spec.submodule_search_locations)[0]
-    for name, path in (("clrs", root), ("clrs._src.clrs_text", root + "/_src/clrs_text")):
-        mod = types.ModuleType(name)
-        mod.__path__ = [path]
-        sys.modules[name] = mod
-
-    class _Absent(types.ModuleType):
-        class Tensor:  # only for isinstance checks, which must fail
-            pass
-
-        def __getattr__(self, name):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            raise RuntimeError(f"tensorflow.{name} is not available in the golden environment")
-
-    sys.modules.setdefault("tensorflow", _Absent("tensorflow"))
-
-
-_import_reference()
+import_reference()
 from clrs._src import samplers  # noqa: E402
 from clrs._src.clrs_text import clrs_utils  # noqa: E402
 
