@@ -1,7 +1,7 @@
 """Samples/s of every CLRS-30 algorithm (sampler + traced execution) beside the reference.
 
-Reference: dm-clrs 2.0.3 measured on this project's machine class (2-core CPU), s/sample from
-shared/reference/clrs_specs.md ("Measured trajectory lengths" table), copied below as facts.
+Reference: dm-clrs 2.0.3 (google-deepmind/clrs), its own samplers timed on this project's machine class
+(2-core CPU, idle), s/sample copied below as facts.
 
     python benchmarks/sampler.py [--sizes 16 64] [--budget 0.5] [--markdown]
 """

@@ -1,7 +1,8 @@
 """A library of pretrained processors, shipped inside the package (no network at run time).
 
 Each entry is two files under ``nar/pretrained/weights/``: ``<name>.safetensors`` (the whole trained
-reasoner's ``state_dict``: processor *and* the encoders/decoders of its algorithms) and ``<name>.json``,
+reasoner's ``state_dict`` in float16 -- processor *and* the encoders/decoders of its algorithms; the card's
+scores are measured with these rounded weights) and ``<name>.json``,
 its model card: algorithm(s), processor, hidden size, the training config (the committed
 ``configs/pretrained/<name>.yaml``), steps done out of the budget, CPU time, data seeds, the scores at
 n = 16 / 64 / 128 measured by :func:`score_entry` (the ``nar eval`` scorer), and the weights' sha256,
@@ -35,6 +36,7 @@ CARD_FORMAT = "nar.pretrained/1"
 SCORE_SIZES = (16, 64, 128)  # card scores: validation size and two test sizes
 # graphs scored per size (None = CLRS30's 32 x eval multiplier); n = 128 is costly for dense triplets
 SCORE_COUNTS = {16: None, 64: None, 128: 8}
+STORAGE_DTYPE = torch.float16  # weights are stored in half precision (entries ~1 MB); loaded as float32
 CHECK_COUNT = 4  # the card also records the scores on the first 4 graphs of each set: verify() reproduces them
 
 
@@ -136,7 +138,7 @@ def load(name: str, *, device: str = "cpu", root=None) -> Pretrained:
         raise InputError("device 'cuda' was asked for, but no CUDA device is available here")
     with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; leave the caller's RNG alone
         model = build_model(cfg)
-    state = load_file(str(path))
+    state = load_file(str(path))  # half-precision tensors are copied into the float32 parameters
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise PretrainedError(f"{path}: weights do not fit the card's architecture "
@@ -207,13 +209,18 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     loaded = load_run(run)
     cfg = loaded.config
     model = loaded.model
+    with torch.no_grad():  # score exactly the weights that are stored: rounded to STORAGE_DTYPE
+        for v in model.state_dict().values():
+            if v.is_floating_point():
+                v.copy_(v.to(STORAGE_DTYPE))
     t0 = time.process_time()
     counts = dict(SCORE_COUNTS if counts is None else counts)
     measured = {str(n): score_entry(model, cfg, n=n, count=c) for n, c in counts.items()}
     checks = {str(n): score_entry(model, cfg, n=n, count=CHECK_COUNT) for n in counts}
     weights = folder / f"{name}.safetensors"
     tmp = weights.with_name(f".{weights.name}.tmp.{os.getpid()}")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: (v.to(STORAGE_DTYPE) if v.is_floating_point() else v).detach().cpu().contiguous()
+             for k, v in model.state_dict().items()}
     save_file(state, str(tmp), metadata={"format": CARD_FORMAT, "name": name})
     os.replace(tmp, weights)
     meta = loaded.meta
@@ -234,7 +241,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
         "scoring_cpu_seconds": round(time.process_time() - t0, 1),
         "parameters": {"processor": sum(p.numel() for p in model.processor.parameters()),
                        "total": sum(p.numel() for p in model.parameters())},
-        "sha256": _sha256(weights), "bytes": weights.stat().st_size,
+        "sha256": _sha256(weights), "bytes": weights.stat().st_size, "storage_dtype": str(STORAGE_DTYPE),
         "torch": torch.__version__, "exported": time.strftime("%Y-%m-%d"),
     }
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
