@@ -394,7 +394,7 @@ class Trainer:
         out = {
             "algorithms": list(cfg.algorithms), "model": cfg.model, "processor": cfg.processor,
             "step_count": SOLVER if solver else cfg.step_count, "steps_done": step, "steps_planned": cfg.steps,
-            "seconds": round(elapsed, 2), "cpu_seconds": round(time.process_time() - self._cpu0, 1),
+            "seconds": round(elapsed, 2), "cpu_seconds": round(time.process_time() - self._cpu0, 3),
             "steps_this_session": step - start_step,
             "best_step": best["step"], "best_val": best["score"], "val": best["scores"],
             "test": tests, "test_mean": mean_score(results),
