@@ -160,3 +160,21 @@ def test_the_trainer_builds_a_deq_model_with_strict_options():
         build_model(cfg.replace(model_options={"align_weight": 0.1}))
     with pytest.raises(InputError, match="termination"):
         build_model(cfg.replace(step_count="learned"))
+
+
+def test_the_trainer_loads_a_teacher_run_lazily(tmp_path):
+    # the teacher option is a run directory; the trainer (not nar.models) knows how to load it
+    from nar.train import TrainConfig, build_model, train
+
+    teacher_cfg = TrainConfig(algorithms=["bfs"], processor="mpnn", hidden=8, steps=1, eval_every=1,
+                              checkpoint_every=1, val_count=2, test_count=2, device="cpu")
+    train(teacher_cfg, tmp_path / "teacher", progress=False)
+    cfg = TrainConfig(algorithms=["bfs"], model="deq", processor="mpnn", hidden=8,
+                      model_options={"align_weight": 0.1, "teacher": str(tmp_path / "teacher")})
+    model = build_model(cfg)
+    assert not model._teacher  # nothing loaded until the alignment loss needs it
+    teacher = model.teacher
+    assert isinstance(teacher, Reasoner) and teacher.hidden == 8
+    assert not any(p.requires_grad for p in teacher.parameters())
+    with pytest.raises(TypeError, match="Reasoner or a function"):
+        model.set_teacher("a/run/directory")

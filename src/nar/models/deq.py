@@ -21,7 +21,7 @@ then one application at ``h*`` for the decoders).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -177,16 +177,19 @@ class DEQReasoner(Reasoner):
         self.config = config if isinstance(config, DEQConfig) else DEQConfig.from_dict(config)
         self.cgp = CayleyAugment(hidden) if self.config.cgp else None
         self._teacher: list[Reasoner] = []
-        self._teacher_source: str | None = None
+        self._teacher_loader: Callable[[], Reasoner] | None = None
         if teacher is not None:
             self.set_teacher(teacher)
 
-    def set_teacher(self, teacher: Reasoner | str | None) -> None:
-        """Set (or clear) the step-wise reasoner the alignment loss targets: a :class:`Reasoner`, or the
-        path of a ``nar train`` run / checkpoint of one (loaded when first needed)."""
-        self._teacher, self._teacher_source = [], None
-        if isinstance(teacher, str):
-            self._teacher_source = teacher
+    def set_teacher(self, teacher: Reasoner | Callable[[], Reasoner] | None) -> None:
+        """Set (or clear) the step-wise reasoner the alignment loss targets: a :class:`Reasoner`, or a
+        function returning one, called when the teacher is first needed (the trainer passes one that
+        loads a ``nar train`` run, so that this module never imports the training layer)."""
+        self._teacher, self._teacher_loader = [], None
+        if teacher is not None and not isinstance(teacher, Reasoner):
+            if not callable(teacher):
+                raise TypeError(f"teacher must be a Reasoner or a function returning one, got {type(teacher).__name__}")
+            self._teacher_loader = teacher
             return
         if teacher is not None:
             if teacher.hidden != self.hidden:
@@ -200,10 +203,8 @@ class DEQReasoner(Reasoner):
 
     @property
     def teacher(self) -> Reasoner | None:
-        if not self._teacher and self._teacher_source is not None:
-            from ..train.inference import load  # a run directory or checkpoint of a step-wise reasoner
-
-            self.set_teacher(load(self._teacher_source).model)
+        if not self._teacher and self._teacher_loader is not None:
+            self.set_teacher(self._teacher_loader())
         return self._teacher[0] if self._teacher else None
 
     # -- forward -------------------------------------------------------------------------------
@@ -346,10 +347,13 @@ run directory of a trained step-wise reasoner, for the alignment loss).  Each is
 ``nar train --model deq --algorithm bellman_ford --solver anderson --tol 0.01``."""
 
 
-def build_for_training(cfg, options: Mapping[str, Any]) -> DEQReasoner:
+def build_for_training(cfg, options: Mapping[str, Any],
+                       load_teacher: Callable[[str], Reasoner] | None = None) -> DEQReasoner:
     """The DEQ reasoner of a :class:`nar.train.TrainConfig` (processor, width, encoders as for the
     step-wise reasoner; the hint settings do not apply: DEAR uses no hints) with ``options``
-    (:data:`TRAIN_OPTIONS`).  A bad value is a :class:`nar.validation.InputError`."""
+    (:data:`TRAIN_OPTIONS`).  ``load_teacher(path)`` turns the ``teacher`` option (a run directory)
+    into a :class:`Reasoner` when the alignment loss first needs it.  A bad value is a
+    :class:`nar.validation.InputError`."""
     from ..validation import InputError
 
     options = dict(options)
@@ -363,11 +367,13 @@ def build_for_training(cfg, options: Mapping[str, Any]) -> DEQReasoner:
         raise InputError(f"model_options: {exc}") from None
     if config.align_weight > 0 and not teacher:
         raise InputError("model_options.align_weight > 0 needs model_options.teacher (a step-wise run directory)")
+    if teacher and load_teacher is None:
+        raise InputError("model_options.teacher needs a loader for run directories (build_for_training(..., load_teacher=...))")
     model = DEQReasoner(cfg.algorithms, processor=cfg.processor, hidden=cfg.hidden, config=config,
                         use_ln=cfg.use_ln, nb_triplet_fts=cfg.nb_triplet_fts, nb_heads=cfg.nb_heads,
                         encoder_init=cfg.encoder_init)
     if teacher:
-        model.set_teacher(str(teacher))
+        model.set_teacher(lambda: load_teacher(str(teacher)))
     return model
 
 

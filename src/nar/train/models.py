@@ -84,8 +84,9 @@ def build_deq(cfg, options: dict) -> nn.Module:
     """DEAR (:mod:`nar.models.deq`): the processor's fixed point found by a root solver; no hints, no
     step count.  ``model_options``: the :class:`~nar.models.deq.DEQConfig` fields and ``teacher``."""
     from ..models.deq import build_for_training
+    from .inference import load
 
-    return build_for_training(cfg, options)
+    return build_for_training(cfg, options, load_teacher=lambda run: load(run).model)
 
 
 def unwrap(model: nn.Module) -> nn.Module:
