@@ -111,15 +111,30 @@ def test_padding_does_not_change_real_nodes(case, data):
 
 @pytest.mark.parametrize("pad", [0, 2])
 def test_inf_bias_matches_the_reference_decoders(data, pad):
-    """The ``*_mask`` variants' decoder masking, against the reference's node-pointer and edge-mask
-    decoders (identical there); padded nodes (garbage logits) change nothing on the real ones."""
-    from nar.models.processors.variants import inf_bias
+    """The ``*_mask`` variants' decoder masking, through the probe types' ``finish`` as the decoders use it,
+    against the reference's node-pointer and edge-mask decoders; padded nodes (garbage logits) change
+    nothing on the real ones."""
+    from nar.models.probe_types import Ctx, probe_type
+    from nar.specs import Location, Type
     logits, adj = torch.from_numpy(data["inf_bias/logits"]), torch.from_numpy(data["adj"]) > 0.5
     b, n, _ = logits.shape
     m = n + pad
     big, badj = 100 * torch.randn(b, m, m, dtype=torch.float64) - 50, torch.ones(b, m, m, dtype=torch.bool)
     big[:, :n, :n], badj[:, :n, :n] = logits, adj
     mask = torch.arange(m)[None, :].expand(b, m) < n
-    got = inf_bias(big, badj, mask)[:, :n, :n]
-    for key in ("inf_bias/node_pointer", "inf_bias/edge_mask"):
-        assert float((got - torch.from_numpy(data[key])).abs().max()) < 1e-12
+    ctx = Ctx(mask, adj=badj, inf_bias=True, inf_bias_edge=True)
+    for key, t, loc in (("inf_bias/node_pointer", Type.POINTER, Location.NODE),
+                        ("inf_bias/edge_mask", Type.MASK, Location.EDGE)):
+        got = probe_type(t).finish(big.clone(), loc, ctx)[:, :n, :n]
+        assert float((got - torch.from_numpy(data[key])).abs().max()) < 1e-12, key
+        # without the flags nothing changes
+        plain = probe_type(t).finish(big.clone(), loc, Ctx(mask, adj=badj))[:, :n, :n]
+        assert torch.equal(plain, logits), key
+
+
+def test_inf_bias_without_the_graph_is_refused():
+    from nar.models.probe_types import Ctx, probe_type
+    from nar.specs import Location, Type
+    with pytest.raises(ValueError, match="adj"):
+        probe_type(Type.POINTER).finish(torch.zeros(1, 3, 3), Location.NODE,
+                                        Ctx(torch.ones(1, 3, dtype=torch.bool), inf_bias=True))

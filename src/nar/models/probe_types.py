@@ -48,11 +48,20 @@ SINKHORN_STEPS_EVAL = 50
 
 @dataclass
 class Ctx:
-    """Batch geometry and mode, as the probe types need them."""
+    """Batch geometry and mode, as the probe types need them.
+
+    ``adj`` (the step's encoded graph, ``Encoded.adj``) with ``inf_bias`` / ``inf_bias_edge`` (the
+    processor's flags, CLRS's ``*_mask`` processors) makes :meth:`ProbeType.finish` push the logits of
+    non-edges below every other logit (:func:`inf_bias`): node pointers and permutation pointers with
+    ``inf_bias``, edge masks and edge mask_ones with ``inf_bias_edge`` (CLRS ``decoders.py``).
+    """
 
     node_mask: Tensor  # [B, N] bool
     training: bool = False
     generator: torch.Generator | None = None
+    adj: Tensor | None = None  # [B, N, N] bool
+    inf_bias: bool = False
+    inf_bias_edge: bool = False
 
     @property
     def n(self) -> int:
@@ -72,6 +81,24 @@ class Ctx:
     def target_mask(self, ndim: int) -> Tensor:
         """Node mask over the last axis of a ``ndim``-dim tensor whose first axis is the batch."""
         return self.node_mask.view(self.node_mask.shape[:1] + (1,) * (ndim - 2) + self.node_mask.shape[1:])
+
+    def biased(self, raw: Tensor, flag: bool) -> Tensor:
+        """``raw [B, N, N]`` with :func:`inf_bias` applied when ``flag`` (one of the inf_bias flags) is set."""
+        if not flag:
+            return raw
+        if self.adj is None:
+            raise ValueError("inf_bias needs the encoded graph: build the Ctx with adj=Encoded.adj")
+        return inf_bias(raw, self.adj, self.node_mask)
+
+
+def inf_bias(logits: Tensor, adj: Tensor, node_mask: Tensor) -> Tensor:
+    """CLRS's ``inf_bias`` for ``[B, N, N]`` logits: entries off the graph ``adj`` become
+    ``min(-1, m - 1)``, ``m`` the sample's smallest logit over its real node pairs (CLRS has no padding:
+    there ``m`` is the minimum over all pairs).  Entries of padded nodes are set the same way; the
+    decoders' padding masks override them."""
+    pairs = node_mask[:, :, None] & node_mask[:, None, :]
+    low = logits.masked_fill(~pairs, float("inf")).amin(dim=(1, 2), keepdim=True)
+    return torch.where(adj & pairs, logits, torch.clamp(low - 1.0, max=-1.0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +299,9 @@ class Mask(ProbeType):
     def adjacency(self, x, location):
         return (x + x.transpose(-1, -2)) > 0.0 if location == Location.EDGE else None
 
+    def finish(self, raw, location, ctx):
+        return ctx.biased(raw, ctx.inf_bias_edge) if location == Location.EDGE else raw
+
     def feedback(self, raw, hard):
         return (raw > 0).to(raw.dtype) if hard else torch.sigmoid(raw)
 
@@ -346,6 +376,8 @@ class MaskOne(_OneHot):
         return super().decoder(location, node_dim, edge_dim, graph_dim, hidden, None)
 
     def finish(self, raw, location, ctx):
+        if location == Location.EDGE:
+            raw = ctx.biased(raw, ctx.inf_bias_edge)
         return raw.masked_fill(~ctx.target_mask(raw.dim()), -BIG)
 
     def _cells(self, loc_mask):
@@ -398,6 +430,8 @@ class Pointer(ProbeType):
         return GraphPointerDecoder(node_dim)
 
     def finish(self, raw, location, ctx):
+        if location == Location.NODE:
+            raw = ctx.biased(raw, ctx.inf_bias)
         return raw.masked_fill(~ctx.target_mask(raw.dim()), -BIG)
 
     def feedback(self, raw, hard):
@@ -474,6 +508,7 @@ class PermutationPointer(Pointer):
         return NodePointerDecoder(node_dim, edge_dim, hidden)
 
     def finish(self, raw, location, ctx):
+        raw = ctx.biased(raw, ctx.inf_bias)  # before the Sinkhorn iterations, as CLRS
         noise = gumbel_like(raw, ctx.generator) if ctx.training else None
         return log_sinkhorn(raw, ctx.node_mask, SINKHORN_STEPS_DECODER, noise=noise)
 

@@ -52,6 +52,10 @@ class Processor(nn.Module):
 
     name: str = "processor"
     edge_latent_dim: int = 0  # width of the edge latents it returns (0: none)
+    # CLRS's ``*_mask`` processors: the decoders push the logits of non-edges below all others
+    # (node and permutation pointers; edge masks and mask_ones).  See :func:`nar.models.probe_types.inf_bias`.
+    inf_bias: bool = False
+    inf_bias_edge: bool = False
 
     def forward(self, node: Tensor, edge: EdgeFeatures, graph: Tensor, adj: Tensor, hidden: Tensor,
                 node_mask: Tensor) -> tuple[Tensor, Tensor | None]:

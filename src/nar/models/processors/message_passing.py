@@ -12,6 +12,7 @@ One step (Velickovic et al. 2022; Ibarz et al. 2022, Eq. 1, 3-5), with ``z_i = [
 
 ``senders`` is every real node (MPNN), the encoders' graph (PGN) or the node itself (DeepSets).
 As in CLRS, the triplet edge latents feed the decoders, not the node update.
+``masked`` (CLRS ``PGNMask``) changes nothing here; it sets the ``inf_bias`` flags the decoders read.
 The max over i in the triplets is taken over the i-dependent terms only (the others are constant in i).
 """
 from __future__ import annotations
@@ -28,12 +29,13 @@ ADJACENCIES = ("full", "graph", "self")
 
 class MessagePassing(Processor):
     def __init__(self, hidden: int, *, adjacency: str, use_ln: bool = True, nb_triplet_fts: int = 0,
-                 gated: bool = False, name: str = "mpnn"):
+                 gated: bool = False, masked: bool = False, name: str = "mpnn"):
         super().__init__()
         if adjacency not in ADJACENCIES:
             raise ValueError(f"adjacency must be one of {ADJACENCIES}, got {adjacency!r}")
         h = hidden
         self.name, self.adjacency, self.gated = name, adjacency, gated
+        self.inf_bias = self.inf_bias_edge = masked  # CLRS PGNMask: the same step, masked decoders
         self.m1, self.m2, self.me, self.mg = linear(2 * h, h), linear(2 * h, h), linear(h, h), linear(h, h)
         self.mlp1, self.mlp2 = linear(h, h), linear(h, h)
         self.o1, self.o2 = linear(2 * h, h), linear(h, h)
