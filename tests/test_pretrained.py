@@ -27,11 +27,16 @@ def test_export_writes_a_complete_card(library):
     assert pre.list_entries(lib) == ["mpnn-bfs-tiny"] and pre.list(lib) == ["mpnn-bfs-tiny"]
     assert card == pre.card("mpnn-bfs-tiny", lib)
     for key in ("algorithms", "processor", "hidden", "config", "steps_done", "steps_budget", "data_seeds",
-                "scores", "check_scores", "sha256", "code_commit", "parameters", "best_val"):
+                "scores", "check_scores", "files", "code_commit", "parameters", "best_val"):
         assert key in card, key
     assert card["processor"] == "mpnn" and card["hidden"] == 8 and card["steps_done"] == 4
     assert set(card["scores"]) == {"16", "64"} and 0 <= card["scores"]["64"]["bfs"] <= 1
     assert "| mpnn-bfs-tiny | mpnn | 8 | bfs | 4/4 |" in pre.table(lib)
+    # one file per part: the reusable processor, and each algorithm's encoders/decoders
+    assert set(card["files"]) == {"processor", "heads.bfs"}
+    assert sorted(p.name for p in lib.glob("*.safetensors")) == [
+        "mpnn-bfs-tiny.heads.bfs.safetensors", "mpnn-bfs-tiny.processor.safetensors"]
+    assert card["bytes"] == sum(f["bytes"] for f in card["files"].values())
 
 
 def test_load_gives_the_runs_weights_and_a_wrapper(library):
@@ -69,16 +74,54 @@ def test_corrupted_weights_and_unknown_names_are_clear_errors(library, tmp_path)
     lib, _, _ = library
     for f in lib.iterdir():
         (tmp_path / f.name).write_bytes(f.read_bytes())
-    w = tmp_path / "mpnn-bfs-tiny.safetensors"
+    w = tmp_path / "mpnn-bfs-tiny.heads.bfs.safetensors"
     data = bytearray(w.read_bytes())
     data[-3] ^= 0x55
     w.write_bytes(bytes(data))
-    with pytest.raises(pre.PretrainedError, match="sha256"):
+    with pytest.raises(pre.PretrainedError, match="heads.bfs.safetensors: sha256"):
+        pre.load("mpnn-bfs-tiny", root=tmp_path)
+    data[-3] ^= 0x55
+    w.write_bytes(bytes(data))  # repaired
+    pre.load("mpnn-bfs-tiny", root=tmp_path)
+    (tmp_path / "mpnn-bfs-tiny.processor.safetensors").unlink()
+    with pytest.raises(pre.PretrainedError, match="the processor weights of 'mpnn-bfs-tiny' are missing"):
         pre.load("mpnn-bfs-tiny", root=tmp_path)
     with pytest.raises(pre.PretrainedError, match="available: mpnn-bfs-tiny"):
         pre.load("nope", root=tmp_path)
     with pytest.raises(nar.validation.InputError, match="name"):
         pre.export("x", "../evil", root=tmp_path)
+
+
+def test_old_card_format_and_unknown_heads_are_clear_errors(library, tmp_path):
+    lib, _, _ = library
+    for f in lib.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(nar.validation.InputError, match="trained on bfs; got"):
+        pre.load("mpnn-bfs-tiny", root=tmp_path, algorithms=["dijkstra"])
+    card = json.loads((tmp_path / "mpnn-bfs-tiny.json").read_text())
+    card["format"] = "nar.pretrained/1"
+    (tmp_path / "mpnn-bfs-tiny.json").write_text(json.dumps(card))
+    with pytest.raises(pre.PretrainedError, match="re-export"):
+        pre.load("mpnn-bfs-tiny", root=tmp_path)
+
+
+def test_a_subset_of_heads_loads_without_the_others(tmp_path):
+    # a two-algorithm entry: the processor and one algorithm's heads load without the other's file
+    run = tmp_path / "run"
+    cfg = TrainConfig(algorithms=["bfs", "bellman_ford"], processor="mpnn", hidden=8, steps=2, eval_every=2,
+                      checkpoint_every=2, val_count=2, test_count=2, device="cpu", seed=1)
+    train(cfg, run, progress=False)
+    lib = tmp_path / "lib"
+    card = pre.export(run, "two", root=lib, counts={16: 2})
+    assert set(card["files"]) == {"processor", "heads.bfs", "heads.bellman_ford"}
+    (lib / card["files"]["heads.bellman_ford"]["file"]).unlink()
+    entry = pre.load("two", root=lib, algorithms="bfs")
+    assert entry.model.algorithms == ["bfs"]
+    full = nar.load(run).model.state_dict()
+    for k, v in entry.model.state_dict().items():
+        assert torch.equal(v, full[k].to(pre.STORAGE_DTYPE).to(v.dtype)), k
+    with pytest.raises(pre.PretrainedError, match="heads.bellman_ford weights of 'two' are missing"):
+        pre.load("two", root=lib)
 
 
 def test_cli_unknown_entry_is_one_line(capsys):
@@ -91,7 +134,8 @@ def test_cli_unknown_entry_is_one_line(capsys):
 def test_shipped_entry_loads_with_its_hash(name):
     entry = pre.load(name)
     card = entry.card
-    assert card["name"] == name and card["bytes"] < 1_500_000 and card["storage_dtype"] == "torch.float16"
+    assert card["name"] == name and card["storage_dtype"] == "torch.float16"
+    assert all(f["bytes"] < 700_000 for f in card["files"].values())  # every file small
     assert entry.hidden == card["hidden"] == entry.processor.m1.weight.shape[0]
 
 

@@ -1,18 +1,20 @@
 """A library of pretrained processors, shipped inside the package (no network at run time).
 
-Each entry is two files under ``nar/pretrained/weights/``: ``<name>.safetensors`` (the whole trained
-reasoner's ``state_dict`` in float16 -- processor *and* the encoders/decoders of its algorithms; the card's
-scores are measured with these rounded weights) and ``<name>.json``,
-its model card: algorithm(s), processor, hidden size, the training config (the committed
-``configs/pretrained/<name>.yaml``), steps done out of the budget, CPU time, data seeds, the scores at
-n = 16 / 64 / 128 measured by :func:`score_entry` (the ``nar eval`` scorer), and the weights' sha256,
-checked on every load.
+Each entry is a model card ``<name>.json`` under ``nar/pretrained/weights/`` and one safetensors file per
+*part* of the trained reasoner's ``state_dict``, in float16: ``<name>.processor.safetensors`` (the reusable
+processor) and ``<name>.heads.<algorithm>.safetensors`` (that algorithm's encoders and decoders), so that no
+file is much over 0.5 MB and a multi-task entry's processor loads without its heads.  The card's scores are
+measured with these rounded weights.  The card holds the algorithm(s), processor, hidden size, the training
+config (the committed ``configs/pretrained/<name>.yaml``), steps done out of the budget, CPU time, data
+seeds, the scores at n = 16 / 64 / 128 measured by :func:`score_entry` (the ``nar eval`` scorer), and each
+part's file, size and sha256 (``files``), checked on every load.
 
     nar.pretrained.list()                                  # names
     entry = nar.pretrained.load("triplet_gmpnn-bellman_ford")
     entry.processor                                        # the nn.Module processor (a nar Processor)
     block = entry.processor_module(node_dim=32)            # nar.blueprint.ProcessorModule around it
     entry.model                                            # the full Reasoner (for nar-style data)
+    nar.pretrained.load("triplet_gmpnn-multitask", algorithms=["bfs"])   # the processor + bfs's heads only
 
 Command line: ``nar pretrained list | show NAME | verify [NAME] [--scores]``, and
 ``nar pretrained export RUN --name NAME --config FILE`` to add an entry from a training run.
@@ -32,7 +34,7 @@ import torch
 from ..validation import InputError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-CARD_FORMAT = "nar.pretrained/1"
+CARD_FORMAT = "nar.pretrained/2"  # /2: one file per part (processor, heads.<algorithm>); /1 had one file
 SCORE_SIZES = (16, 64, 128)  # card scores: validation size and two test sizes
 # graphs scored per size (None = CLRS30's 32 x eval multiplier); n = 128 is costly for dense triplets
 SCORE_COUNTS = {16: None, 64: None, 128: 8}
@@ -64,7 +66,11 @@ def card(name: str, root=None) -> dict:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PretrainedError(f"{path}: unreadable model card ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt != CARD_FORMAT:
+        if isinstance(fmt, str) and fmt.startswith("nar.pretrained/"):
+            raise PretrainedError(f"{path}: model card format {fmt!r}; this nar reads {CARD_FORMAT!r} "
+                                  f"(re-export the entry with `nar pretrained export`)")
         raise PretrainedError(f"{path}: not a nar model card (format {CARD_FORMAT!r} expected)")
     return data
 
@@ -114,22 +120,55 @@ def _config(card_data: dict, source: str):
         raise PretrainedError(f"{source}: its training config cannot be used here ({exc})") from None
 
 
-def load(name: str, *, device: str = "cpu", root=None) -> Pretrained:
-    """Entry ``name`` with its weights (sha256 checked against the card) on ``device``."""
+def part_of(key: str) -> str:
+    """The part a ``state_dict`` key is stored in: ``processor``, ``heads.<algorithm>`` or ``shared``."""
+    first, _, rest = key.partition(".")
+    if first == "processor":
+        return "processor"
+    if first == "heads" and rest:
+        return f"heads.{rest.split('.', 1)[0]}"
+    return "shared"
+
+
+def part_file(name: str, part: str) -> str:
+    return f"{name}.{part}.safetensors"
+
+
+def _read_part(folder: Path, name: str, part: str, meta: dict) -> dict[str, torch.Tensor]:
+    """The tensors of one part, after checking the file's sha256 against the card."""
     from safetensors.torch import load_file
 
+    info = meta["files"].get(part)
+    if info is None:
+        raise PretrainedError(f"{name}: the card lists no part {part!r}; parts: {', '.join(sorted(meta['files']))}")
+    path = folder / info["file"]
+    if not path.is_file():
+        raise PretrainedError(f"{path}: the {part} weights of {name!r} are missing")
+    digest = _sha256(path)
+    if digest != info.get("sha256"):
+        raise PretrainedError(f"{path}: sha256 {digest[:16]}... does not match the model card's "
+                              f"{str(info.get('sha256'))[:16]}...; the file is corrupted or was replaced "
+                              f"(reinstall the package, or re-export the entry)")
+    return load_file(str(path))
+
+
+def load(name: str, *, device: str = "cpu", root=None, algorithms=None) -> Pretrained:
+    """Entry ``name`` with its weights (each part's sha256 checked against the card) on ``device``.
+
+    ``algorithms``: load the heads of these algorithms only (default: all the entry was trained on);
+    the processor is always loaded.
+    """
     from ..train.models import build_model
 
     meta = card(name, root)
-    path = _root(root) / f"{name}.safetensors"
-    if not path.is_file():
-        raise PretrainedError(f"{path}: the weights of {name!r} are missing")
-    digest = _sha256(path)
-    if digest != meta.get("sha256"):
-        raise PretrainedError(f"{path}: sha256 {digest[:16]}... does not match the model card's "
-                              f"{str(meta.get('sha256'))[:16]}...; the file is corrupted or was replaced "
-                              f"(reinstall the package, or re-export the entry)")
-    cfg = _config(meta, str(path.with_suffix(".json")))
+    folder = _root(root)
+    cfg = _config(meta, str(folder / f"{name}.json"))
+    if algorithms is not None:
+        algorithms = [algorithms] if isinstance(algorithms, str) else builtins.list(algorithms)
+        unknown = [a for a in algorithms if a not in cfg.algorithms]
+        if unknown or not algorithms:
+            raise InputError(f"algorithms: {name!r} was trained on {', '.join(cfg.algorithms)}; got {algorithms}")
+        cfg = cfg.replace(algorithms=algorithms)
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
@@ -138,13 +177,42 @@ def load(name: str, *, device: str = "cpu", root=None) -> Pretrained:
         raise InputError("device 'cuda' was asked for, but no CUDA device is available here")
     with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; leave the caller's RNG alone
         model = build_model(cfg)
-    state = load_file(str(path))  # half-precision tensors are copied into the float32 parameters
+    parts = sorted({part_of(k) for k in model.state_dict()})
+    state = {}
+    for part in parts:  # half-precision tensors are copied into the float32 parameters
+        state.update(_read_part(folder, name, part, meta))
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise PretrainedError(f"{path}: weights do not fit the card's architecture "
+        raise PretrainedError(f"{name}: weights do not fit the card's architecture "
                               f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
     model.to(dev).eval()
     return Pretrained(name, meta, model)
+
+
+def write_parts(state: dict[str, torch.Tensor], folder: Path, name: str) -> dict[str, dict]:
+    """Write ``state`` as one float16 safetensors file per part (atomically); the card's ``files``."""
+    from safetensors.torch import save_file
+
+    groups: dict[str, dict[str, torch.Tensor]] = {}
+    for k, v in state.items():
+        v = (v.to(STORAGE_DTYPE) if v.is_floating_point() else v).detach().cpu().contiguous()
+        groups.setdefault(part_of(k), {})[k] = v
+    files = {}
+    for part, tensors in sorted(groups.items()):
+        path = folder / part_file(name, part)
+        tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+        save_file(tensors, str(tmp), metadata={"format": CARD_FORMAT, "name": name, "part": part})
+        os.replace(tmp, path)
+        files[part] = {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
+    return files
+
+
+def _write_card(data: dict, folder: Path, name: str) -> None:
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    card_path = folder / f"{name}.json"
+    tmp = card_path.with_name(f".{card_path.name}.tmp.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, card_path)
 
 
 # ------------------------------------------------------------------------------------------ scores
@@ -198,8 +266,6 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     in the card.  Both files are written atomically.  ``code_commit``: the git commit the run was
     trained with (recorded for reproduction).
     """
-    from safetensors.torch import save_file
-
     from ..train.inference import load as load_run
 
     if not name or any(c in name for c in "/\\ ") or name.startswith("."):
@@ -217,12 +283,7 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
     counts = dict(SCORE_COUNTS if counts is None else counts)
     measured = {str(n): score_entry(model, cfg, n=n, count=c) for n, c in counts.items()}
     checks = {str(n): score_entry(model, cfg, n=n, count=CHECK_COUNT) for n in counts}
-    weights = folder / f"{name}.safetensors"
-    tmp = weights.with_name(f".{weights.name}.tmp.{os.getpid()}")
-    state = {k: (v.to(STORAGE_DTYPE) if v.is_floating_point() else v).detach().cpu().contiguous()
-             for k, v in model.state_dict().items()}
-    save_file(state, str(tmp), metadata={"format": CARD_FORMAT, "name": name})
-    os.replace(tmp, weights)
+    files = write_parts(model.state_dict(), folder, name)
     meta = loaded.meta
     progress = _run_progress(Path(run))
     trained = _last_step(Path(run), default=int(meta.get("step", 0)))
@@ -241,14 +302,10 @@ def export(run, name: str, *, config_file=None, root=None, counts: dict | None =
         "scoring_cpu_seconds": round(time.process_time() - t0, 1),
         "parameters": {"processor": sum(p.numel() for p in model.processor.parameters()),
                        "total": sum(p.numel() for p in model.parameters())},
-        "sha256": _sha256(weights), "bytes": weights.stat().st_size, "storage_dtype": str(STORAGE_DTYPE),
+        "files": files, "bytes": sum(f["bytes"] for f in files.values()), "storage_dtype": str(STORAGE_DTYPE),
         "torch": torch.__version__, "exported": time.strftime("%Y-%m-%d"),
     }
-    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-    card_path = folder / f"{name}.json"
-    tmp = card_path.with_name(f".{card_path.name}.tmp.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, card_path)
+    _write_card(data, folder, name)
     return data
 
 
