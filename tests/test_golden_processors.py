@@ -75,7 +75,8 @@ def max_diffs(case, data, dtype=torch.float64, pad=0):
 def test_golden_covers_every_shared_processor():
     kinds = {c["processor"] for c in META["cases"].values()}
     assert kinds == {"deepsets", "gat", "gatv2", "mpnn", "pgn", "triplet_mpnn", "triplet_gmpnn",
-                     "gmpnn", "gpgn", "triplet_pgn", "triplet_gpgn", "gat_full", "gatv2_full"}
+                     "gmpnn", "gpgn", "triplet_pgn", "triplet_gpgn", "gat_full", "gatv2_full",
+                     "pgn_mask", "gpgn_mask", "triplet_pgn_mask", "triplet_gpgn_mask"}
     assert {c["use_ln"] for c in META["cases"].values()} == {False, True}
 
 
@@ -87,13 +88,17 @@ def test_processor_matches_reference_float64(case, data):
 
 
 def test_golden_names_are_the_registered_processors():
-    """Every golden case builds the nar processor of the same name (no aliasing to a near relative)."""
+    """Every golden case builds the nar processor of the same name (no aliasing to a near relative),
+    with the reference's decoder flags."""
     for case, meta in META["cases"].items():
-        assert build_processor(meta["processor"], SIZES["hidden"]).name == meta["processor"], case
+        proc = build_processor(meta["processor"], SIZES["hidden"])
+        assert proc.name == meta["processor"], case
+        assert (proc.inf_bias, proc.inf_bias_edge) == (meta["inf_bias"], meta["inf_bias_edge"]), case
 
 
 @pytest.mark.parametrize("case", ["triplet_gmpnn_ln", "gatv2_ln", "pgn", "gmpnn_ln", "gpgn", "triplet_pgn_ln",
-                                  "triplet_gpgn", "gat_full_ln", "gatv2_full"])
+                                  "triplet_gpgn", "gat_full_ln", "gatv2_full", "gpgn_mask_ln",
+                                  "triplet_gpgn_mask"])
 def test_processor_matches_reference_float32(case, data):
     d_out, d_tri = max_diffs(case, data, torch.float32)
     assert d_out < 1e-5
@@ -101,7 +106,7 @@ def test_processor_matches_reference_float32(case, data):
 
 
 @pytest.mark.parametrize("case", ["triplet_gmpnn_ln", "gat", "deepsets", "pgn_ln", "triplet_gpgn_ln", "gat_full",
-                                  "gatv2_full_ln", "gmpnn"])
+                                  "gatv2_full_ln", "gmpnn", "pgn_mask", "triplet_pgn_mask_ln"])
 def test_padding_does_not_change_real_nodes(case, data):
     """nar pads graphs in a batch; the real nodes' outputs must still be the reference's."""
     d_out, d_tri = max_diffs(case, data, pad=3)
@@ -124,12 +129,20 @@ def test_inf_bias_matches_the_reference_decoders(data, pad):
     mask = torch.arange(m)[None, :].expand(b, m) < n
     ctx = Ctx(mask, adj=badj, inf_bias=True, inf_bias_edge=True)
     for key, t, loc in (("inf_bias/node_pointer", Type.POINTER, Location.NODE),
-                        ("inf_bias/edge_mask", Type.MASK, Location.EDGE)):
+                        ("inf_bias/edge_mask", Type.MASK, Location.EDGE),
+                        ("inf_bias/edge_mask_one", Type.MASK_ONE, Location.EDGE)):
         got = probe_type(t).finish(big.clone(), loc, ctx)[:, :n, :n]
         assert float((got - torch.from_numpy(data[key])).abs().max()) < 1e-12, key
         # without the flags nothing changes
         plain = probe_type(t).finish(big.clone(), loc, Ctx(mask, adj=badj))[:, :n, :n]
         assert torch.equal(plain, logits), key
+    # a permutation pointer is biased before the Sinkhorn iterations (evaluation: no noise)
+    got = probe_type(Type.PERMUTATION_POINTER).finish(big.clone(), Location.NODE, ctx)[:, :n, :n]
+    assert float((got - torch.from_numpy(data["inf_bias/permutation_pointer"])).abs().max()) < 1e-9
+    # only one flag at a time: inf_bias leaves edge masks alone, inf_bias_edge node pointers
+    node_only, edge_only = Ctx(mask, adj=badj, inf_bias=True), Ctx(mask, adj=badj, inf_bias_edge=True)
+    assert torch.equal(probe_type(Type.MASK).finish(big.clone(), Location.EDGE, node_only)[:, :n, :n], logits)
+    assert torch.equal(probe_type(Type.POINTER).finish(big.clone(), Location.NODE, edge_only)[:, :n, :n], logits)
 
 
 def test_inf_bias_without_the_graph_is_refused():

@@ -67,16 +67,23 @@ PROCESSORS = {
     "gat_full": ("gat_aggr", ["values", "skip", "a1", "a2", "ae", "ag"]),
     "gatv2_full": ("gatv2_aggr", ["values", "skip", "w1", "w2", "we", "wg"]),
 }
+# the *_mask variants (CLRS PGNMask): the same step as their base, the decoders' inf_bias flags set.
+# Drawn after the inf_bias decoder fixtures, so that every array above keeps its values.
+MASKED = {
+    "pgn_mask": ("mpnn_aggr", _PGN_BASE),
+    "gpgn_mask": ("mpnn_aggr", _PGN_BASE + _GATES),
+    "triplet_pgn_mask": ("mpnn_aggr", _PGN_BASE + _TRIPLETS),
+    "triplet_gpgn_mask": ("mpnn_aggr", _PGN_BASE + _TRIPLETS + _GATES),
+}
 # processors that nar has but whose CLRS namesakes differ by design (documented in nar): memnet,
-# memnet_masked, memnet_full.  The *_mask variants (pgn_mask, gpgn_mask, triplet_pgn_mask,
-# triplet_gpgn_mask) run the same step as their base; only the reference's decoders treat them apart.
+# memnet_masked, memnet_full.
 
 
 def _mapping(kind: str, module_names) -> dict[str, list]:
     """Haiku parameter -> nar parameter.  Top-level linears are numbered in creation order
     (``linear``, ``linear_1``, ...); the message MLP's are ``mlp/~/linear_k``.  The module prefix depends
     on the Haiku version, so only the trailing components are matched."""
-    order = PROCESSORS[kind][1]
+    order = {**PROCESSORS, **MASKED}[kind][1]
     m: dict[str, list] = {}
     for mod in module_names:
         tail = mod.rsplit("/", 1)[-1]
@@ -120,6 +127,19 @@ def _randomise(params, rng):
     return out
 
 
+def _flags(kind: str, use_ln: bool) -> dict:
+    """The reference processor's ``inf_bias`` / ``inf_bias_edge`` (read inside a Haiku transform)."""
+    factory = processors.get_processor_factory(kind, use_ln=use_ln, nb_triplet_fts=F, nb_heads=HEADS)
+    flags = {}
+
+    def read():
+        p = factory(H)
+        flags.update(inf_bias=bool(p.inf_bias), inf_bias_edge=bool(p.inf_bias_edge))
+
+    hk.transform(read).init(None)
+    return flags
+
+
 def processors_golden(out_dir: str) -> None:
     rng = np.random.default_rng(0)
     node = rng.normal(size=(B, N, H))
@@ -130,26 +150,31 @@ def processors_golden(out_dir: str) -> None:
     arrays = {"node": node, "edge": edge, "graph": graph, "hidden": hidden, "adj": adj}
     meta = {"sizes": {"batch": B, "nodes": N, "hidden": H, "nb_triplet_fts": F, "nb_heads": HEADS},
             "cases": {}}
-    for kind in PROCESSORS:
-        for use_ln in (False, True):
-            case = kind + ("_ln" if use_ln else "")
-            factory = processors.get_processor_factory(kind, use_ln=use_ln, nb_triplet_fts=F, nb_heads=HEADS)
-            net = hk.transform(lambda *a, _f=factory: _f(H)(*a))
-            params = net.init(jax.random.PRNGKey(1), node, edge, graph, adj, hidden)
-            params = _randomise(params, rng)
-            mapping = _mapping(kind, list(params))
-            names = {f"{mod}/{n}" for mod, leaves in params.items() for n in leaves}
-            if names != set(mapping):
-                raise SystemExit(f"{case}: parameter names {sorted(names)} != mapping {sorted(mapping)}")
-            out, tri = net.apply(params, None, node, edge, graph, adj, hidden)
-            for mod, leaves in params.items():
-                for n, v in leaves.items():
-                    arrays[f"{case}/param/{mod}/{n}"] = np.asarray(v)
-            arrays[f"{case}/out"] = np.asarray(out)
-            if tri is not None:
-                arrays[f"{case}/tri"] = np.asarray(tri)
-            meta["cases"][case] = {"processor": kind, "use_ln": use_ln, "mapping": mapping,
-                                   "has_tri": tri is not None}
+
+    def cases(kinds):
+        for kind in kinds:
+            for use_ln in (False, True):
+                case = kind + ("_ln" if use_ln else "")
+                factory = processors.get_processor_factory(kind, use_ln=use_ln, nb_triplet_fts=F, nb_heads=HEADS)
+                net = hk.transform(lambda *a, _f=factory: _f(H)(*a))
+                params = net.init(jax.random.PRNGKey(1), node, edge, graph, adj, hidden)
+                params = _randomise(params, rng)
+                mapping = _mapping(kind, list(params))
+                names = {f"{mod}/{n}" for mod, leaves in params.items() for n in leaves}
+                if names != set(mapping):
+                    raise SystemExit(f"{case}: parameter names {sorted(names)} != mapping {sorted(mapping)}")
+                out, tri = net.apply(params, None, node, edge, graph, adj, hidden)
+                for mod, leaves in params.items():
+                    for n, v in leaves.items():
+                        arrays[f"{case}/param/{mod}/{n}"] = np.asarray(v)
+                arrays[f"{case}/out"] = np.asarray(out)
+                if tri is not None:
+                    arrays[f"{case}/tri"] = np.asarray(tri)
+                meta["cases"][case] = {"processor": kind, "use_ln": use_ln, "mapping": mapping,
+                                       "has_tri": tri is not None}
+                meta["cases"][case].update(_flags(kind, use_ln))
+
+    cases(PROCESSORS)
     # the *_mask variants' decoder masking (inf_bias): the reference's own decoder functions on logits
     # passed straight through (identity decoders), node pointers and edge masks, adj from above
     logits = rng.normal(size=(B, N, N))
@@ -162,6 +187,12 @@ def processors_golden(out_dir: str) -> None:
         node_dec, _T.POINTER, None, None, jnp.asarray(adj), True, True))
     arrays["inf_bias/edge_mask"] = np.asarray(decoders._decode_edge_fts(  # pylint: disable=protected-access
         [zero, zero, lambda e: e], _T.MASK, None, jnp.asarray(logits)[..., None], jnp.asarray(adj), True))
+    # the same logits as an edge mask_one and a permutation pointer (decoder at evaluation: no noise)
+    arrays["inf_bias/edge_mask_one"] = np.asarray(decoders._decode_edge_fts(  # pylint: disable=protected-access
+        [zero, zero, lambda e: e], _T.MASK_ONE, None, jnp.asarray(logits)[..., None], jnp.asarray(adj), True))
+    arrays["inf_bias/permutation_pointer"] = np.asarray(decoders._decode_node_fts(  # pylint: disable=protected-access
+        node_dec, _T.PERMUTATION_POINTER, None, None, jnp.asarray(adj), True, True))
+    cases(MASKED)
     np.savez_compressed(os.path.join(out_dir, "processors.npz"), **arrays)
     with open(os.path.join(out_dir, "processors.json"), "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
