@@ -151,3 +151,19 @@ def test_inf_bias_without_the_graph_is_refused():
     with pytest.raises(ValueError, match="adj"):
         probe_type(Type.POINTER).finish(torch.zeros(1, 3, 3), Location.NODE,
                                         Ctx(torch.ones(1, 3, dtype=torch.bool), inf_bias=True))
+
+
+def test_reference_layout_agrees_with_every_golden_case():
+    """``nar.models.reference.PROCESSOR_LAYOUT`` (used by ``load_clrs_params``) numbers each processor's
+    Haiku linears as the golden mapping, which the reference itself produced."""
+    import re
+
+    from nar.models.reference import PROCESSOR_LAYOUT
+    for case, meta in META["cases"].items():
+        mod, order = PROCESSOR_LAYOUT[meta["processor"]]
+        for ref_name, (name, _op, _index) in meta["mapping"].items():
+            assert ref_name.startswith(mod + "/"), case
+            m = re.fullmatch(r".*/linear(?:_(\d+))?/w", ref_name)
+            if m and "mlp/" not in ref_name:
+                k = int(m.group(1) or 0)
+                assert name == (f"{order[k]}.weight" if k < len(order) else "att"), (case, ref_name)

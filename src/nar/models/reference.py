@@ -47,6 +47,11 @@ PROCESSOR_LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "gpgn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _GATES),
     "triplet_pgn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS),
     "triplet_gpgn": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS + _GATES),
+    # CLRS PGNMask: the same step and parameters as its base (only the decoders' inf_bias differs)
+    "pgn_mask": ("mpnn_aggr_clrs_processor", _PGN_BASE),
+    "gpgn_mask": ("mpnn_aggr_clrs_processor", _PGN_BASE + _GATES),
+    "triplet_pgn_mask": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS),
+    "triplet_gpgn_mask": ("mpnn_aggr_clrs_processor", _PGN_BASE + _TRIPLETS + _GATES),
     "gat": ("gat_aggr_clrs_processor", _GAT),
     "gat_full": ("gat_aggr_clrs_processor", _GAT),
     "gatv2": ("gatv2_aggr_clrs_processor", _GATV2),
