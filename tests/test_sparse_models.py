@@ -1,0 +1,168 @@
+"""Sparse processors and the sparse model forward: equal to the dense ones on the same graphs."""
+import copy
+import itertools
+
+import pytest
+import torch
+
+from nar.models import build_processor
+from nar.models.layers import EdgeFeatures
+from nar.models.sparse import SPARSE_PROCESSORS, Structure, segment_softmax, sparse_step
+from nar.validation import InputError
+
+H = 16
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def dense_inputs(n, seed=0, f=3):
+    g = torch.Generator().manual_seed(seed)
+    node, hidden = torch.randn(1, n, H, generator=g), torch.randn(1, n, H, generator=g)
+    edge = EdgeFeatures(torch.randn(1, n, n, f, generator=g), torch.randn(f, H, generator=g),
+                        torch.randn(H, generator=g))
+    return node, edge, torch.randn(1, H, generator=g), hidden
+
+
+def structure(adj: torch.Tensor) -> Structure:
+    """Structure of a symmetric bool ``[n, n]`` adjacency (self-loops added)."""
+    n = adj.shape[0]
+    a = adj | adj.t() | torch.eye(n, dtype=torch.bool)
+    return Structure(a.nonzero().t().contiguous(), torch.zeros(n, dtype=torch.long), 1)
+
+
+def random_adj(n, p=0.3, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    a = torch.rand(n, n, generator=g) < p
+    return a | a.t() | torch.eye(n, dtype=torch.bool)
+
+
+def sparse_of(node, edge, graph, hidden, st):
+    s, r = st.edge_index
+    return node[0], edge.materialise()[0][s, r], graph, hidden[0]
+
+
+def graph_form(proc):
+    """The same module aggregating over the encoders' graph (``adj``) instead of every node."""
+    proc = copy.deepcopy(proc)
+    if hasattr(proc, "adjacency") and proc.adjacency == "full":
+        proc.adjacency = "graph"
+    if hasattr(proc, "full"):
+        proc.full = False
+    return proc
+
+
+@pytest.mark.parametrize("name", SPARSE_PROCESSORS)
+def test_sparse_step_equals_dense_step_on_a_complete_graph(name):
+    torch.manual_seed(0)
+    proc = build_processor(name, H, nb_heads=2 if "gat" in name else 1).eval()
+    n = 6
+    node, edge, graph, hidden = dense_inputs(n)
+    adj = torch.ones(1, n, n, dtype=torch.bool)
+    h_dense, e_dense = proc(node, edge, graph, adj, hidden, torch.ones(1, n, dtype=torch.bool))
+    st = structure(adj[0])
+    h_sparse, e_sparse = sparse_step(proc, *sparse_of(node, edge, graph, hidden, st), st)
+    assert torch.allclose(h_sparse, h_dense[0], atol=1e-5)
+    assert (e_dense is None) == (e_sparse is None)
+    if e_dense is not None:
+        s, r = st.edge_index
+        assert torch.allclose(e_sparse, e_dense[0][s, r], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [k for k in SPARSE_PROCESSORS if not k.startswith("triplet")])
+def test_sparse_step_equals_dense_graph_form_on_a_sparse_graph(name):
+    torch.manual_seed(0)
+    proc = build_processor(name, H, nb_heads=2 if "gat" in name else 1).eval()
+    n = 9
+    node, edge, graph, hidden = dense_inputs(n, seed=3)
+    adj = random_adj(n)
+    h_dense, _ = graph_form(proc)(node, edge, graph, adj[None], hidden, torch.ones(1, n, dtype=torch.bool))
+    st = structure(adj)
+    h_sparse, _ = sparse_step(proc, *sparse_of(node, edge, graph, hidden, st), st)
+    assert torch.allclose(h_sparse, h_dense[0], atol=1e-5)
+    if name != "deepsets":  # the graph matters: the full dense step differs
+        h_full, _ = proc(node, edge, graph, adj[None] | True, hidden, torch.ones(1, n, dtype=torch.bool))
+        assert not torch.allclose(h_sparse, h_full[0], atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["triplet_mpnn", "triplet_gmpnn", "triplet_pgn"])
+def test_sparse_triplets_match_a_hand_computed_max_over_closed_triangles(name):
+    torch.manual_seed(0)
+    proc = build_processor(name, H).eval()
+    n = 7
+    node, edge, graph, hidden = dense_inputs(n, seed=5)
+    adj = random_adj(n, p=0.4, seed=2)
+    st = structure(adj)
+    h_sparse, e_sparse = sparse_step(proc, *sparse_of(node, edge, graph, hidden, st), st)
+    h_dense, _ = graph_form(proc)(node, edge, graph, adj[None], hidden, torch.ones(1, n, dtype=torch.bool))
+    assert torch.allclose(h_sparse, h_dense[0], atol=1e-5)
+    with torch.no_grad():
+        z = torch.cat([node, hidden], -1)[0]
+        e = edge.materialise()[0]
+        for idx, (j, k) in enumerate(st.edge_index.t().tolist()):
+            cands = [proc.t1(z[i]) + proc.te1(e[i, j]) + proc.te2(e[i, k])
+                     for i in range(n) if adj[i, j] and adj[i, k] and adj[j, k]]
+            assert cands, "i = j always closes the triangle"
+            best = torch.stack(cands).amax(0)
+            tri = best + proc.t2(z[j]) + proc.t3(z[k]) + proc.te3(e[j, k]) + proc.tg(graph[0])
+            assert torch.allclose(e_sparse[idx], torch.relu(proc.o3(tri)), atol=1e-5)
+
+
+def test_triplet_enumeration_grows_with_squared_degrees_not_cubed_nodes():
+    n = 200
+    ring = torch.zeros(n, n, dtype=torch.bool)
+    idx = torch.arange(n)
+    ring[idx, (idx + 1) % n] = True
+    st = structure(ring)
+    ij, ik, jk = st.triplets()
+    assert st.triplet_count_bound() == 9 * n  # degree 3 with the self-loop
+    # triangles of a ring: (i, i, i), (i, i, k), (i, j, i), (i, j, j) per edge; nothing else
+    assert len(ij) == n + 3 * 2 * n
+
+
+@pytest.mark.parametrize("name", ["mpnn", "triplet_gmpnn", "gat", "gatv2", "deepsets"])
+def test_gradients_flow_through_sparse_steps(name):
+    torch.manual_seed(0)
+    proc = build_processor(name, H)
+    n = 8
+    node, edge, graph, hidden = dense_inputs(n)
+    st = structure(random_adj(n))
+    args = [t.clone().requires_grad_() for t in sparse_of(node, edge, graph, hidden, st)]
+    h, e = sparse_step(proc, *args, st)
+    loss = h.square().sum() + (0 if e is None else e.square().sum())
+    loss.backward()
+    assert sum(float(p.grad.abs().sum()) for p in proc.parameters() if p.grad is not None) > 0
+    assert args[0].grad.abs().sum() > 0 and args[1].grad.abs().sum() > 0
+
+
+def test_segment_softmax_sums_to_one_per_group():
+    x = torch.randn(10)
+    group = torch.tensor([0, 0, 1, 1, 1, 2, 3, 3, 3, 3])
+    p = segment_softmax(x, group, 4)
+    assert torch.allclose(torch.zeros(4).index_add(0, group, p), torch.ones(4))
+
+
+def test_structure_rejects_bad_edge_sets():
+    with pytest.raises(InputError, match="self-loop"):
+        Structure(torch.tensor([[0, 1], [1, 0]]), torch.zeros(2, dtype=torch.long), 1)
+    with pytest.raises(InputError, match="symmetric"):
+        Structure(torch.tensor([[0, 0, 1], [0, 1, 1]]), torch.zeros(2, dtype=torch.long), 1)
+    with pytest.raises(InputError, match="sorted"):
+        Structure(torch.tensor([[1, 0], [1, 0]]), torch.zeros(2, dtype=torch.long), 1)
+    with pytest.raises(InputError, match="outside"):
+        Structure(torch.tensor([[0, 5], [0, 5]]), torch.zeros(2, dtype=torch.long), 1)
+    st = structure(torch.eye(3, dtype=torch.bool) | torch.diag(torch.ones(2, dtype=torch.bool), 1))
+    with pytest.raises(InputError, match="node 0 points to node 2, which is not one of its edges"):
+        st.pointer_edges(torch.tensor([2, 1, 2]))
+
+
+def test_memnet_has_no_sparse_form():
+    proc = build_processor("memnet", H)
+    st = structure(torch.eye(2, dtype=torch.bool))
+    with pytest.raises(InputError, match="no sparse form.*mpnn"):
+        sparse_step(proc, torch.zeros(2, H), torch.zeros(2, H), torch.zeros(1, H), torch.zeros(2, H), st)
