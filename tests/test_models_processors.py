@@ -9,7 +9,7 @@ from nar.models.layers import EdgeFeatures, masked_max
 
 NAMES = ["deepsets", "gat", "gat_full", "gatv2", "gatv2_full", "gmpnn", "gpgn", "memnet", "memnet_full",
          "memnet_masked", "mpnn", "pgn", "triplet_gmpnn", "triplet_gpgn", "triplet_mpnn", "triplet_pgn",
-         "pgn_mask", "gpgn_mask", "triplet_pgn_mask", "triplet_gpgn_mask"]
+         "pgn_mask", "gpgn_mask", "triplet_pgn_mask", "triplet_gpgn_mask", "forgetnet", "g_forgetnet"]
 H = 16
 
 
@@ -89,6 +89,75 @@ def test_mask_variant_pointer_outputs_never_prefer_a_non_edge():
         off = logits.masked_fill(graph, -float("inf")).amax(dim=(1, 2))
         on = logits.masked_fill(~graph, float("inf")).amin(dim=(1, 2))
         assert bool((off < on).all())
+
+
+def _forced_gate(proc, value: float):
+    """Force a G-ForgetNet gate to exactly ``value`` (0 or 1) through its parameters."""
+    with torch.no_grad():
+        proc.gate2.weight.zero_()
+        proc.gate2.bias.fill_(1e4 if value else -1e4)
+    return proc
+
+
+@pytest.mark.parametrize("base", ["triplet_gmpnn", "pgn", "gatv2"])
+def test_g_forgetnet_gate_open_is_the_base_and_shut_is_forgetnet(base):
+    torch.manual_seed(0)
+    gated = build_processor(f"{base}+g_forget", H).eval()
+    plain, forget = build_processor(base, H).eval(), build_processor(f"{base}+forget", H).eval()
+    plain.load_state_dict(gated.base.state_dict())
+    forget.base.load_state_dict(gated.base.state_dict())
+    node, edge, graph, adj, hidden = inputs(2, 5)
+    mask = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])
+    args = (node, edge, graph, adj, hidden, mask)
+    with torch.no_grad():
+        open_, shut = _forced_gate(gated, 1.0)(*args), None
+        ref = plain(*args)
+        assert torch.equal(open_[0], ref[0]) and (ref[1] is None or torch.equal(open_[1], ref[1]))
+        shut, ref_forget = _forced_gate(gated, 0.0)(*args), forget(*args)
+        assert torch.equal(shut[0], ref_forget[0])
+        # ForgetNet is the base without history
+        assert torch.equal(ref_forget[0], plain(node, edge, graph, adj, torch.zeros_like(hidden), mask)[0])
+        assert not torch.allclose(shut[0], open_[0], atol=1e-3)  # the history mattered
+
+
+def test_g_forgetnet_gradients_reach_the_gate_the_base_and_the_history():
+    torch.manual_seed(0)
+    proc = build_processor("g_forgetnet", H)
+    node, edge, graph, adj, hidden = inputs(2, 5)
+    hidden.requires_grad_()
+    out, tri = proc(node, edge, graph, adj, hidden, torch.ones(2, 5, dtype=torch.bool))
+    (out.square().sum() + tri.square().sum()).backward()
+    for name in ("gate1.weight", "gate2.weight", "gate2.bias", "base.m1.weight", "base.g3.weight"):
+        grad = dict(proc.named_parameters())[name].grad
+        assert grad is not None and grad.abs().sum() > 0, name
+    assert hidden.grad.abs().sum() > 0
+    g = proc.gate(node, hidden).detach()
+    assert 0.2 < float(g.mean()) < 0.8  # starts half open (last bias 0)
+
+
+def test_forgetnet_ignores_the_history_and_trains_in_a_reasoner():
+    import nar
+    from nar.data import collate
+    torch.manual_seed(0)
+    proc = build_processor("forgetnet", H)
+    node, edge, graph, adj, hidden = inputs(2, 5)
+    mask = torch.ones(2, 5, dtype=torch.bool)
+    assert torch.equal(proc(node, edge, graph, adj, hidden, mask)[0],
+                       proc(node, edge, graph, adj, torch.randn_like(hidden), mask)[0])
+    batch = collate(nar.sample("bfs", n=5, count=2, seed=0))
+    for name in ("forgetnet", "g_forgetnet", "pgn+g_forget"):
+        model = Reasoner("bfs", name, hidden=H)
+        model.loss(model(batch), batch)["total"].backward()
+        assert model.config["processor"] == name
+        rebuilt = Reasoner(**model.config)
+        rebuilt.load_state_dict(model.state_dict())  # the name alone rebuilds the architecture
+
+
+def test_unknown_processor_modifier_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown processor modifier 'gated'.*\+g_forget"):
+        build_processor("pgn+gated", H)
+    with pytest.raises(ValueError, match="unknown processor 'gcn'"):
+        build_processor("gcn+g_forget", H)
 
 
 def test_unknown_processor_lists_the_valid_ones():

@@ -1,7 +1,8 @@
 """Processors by name: ``build_processor(name, hidden, **options)``; one module per processor."""
-from . import deepsets, gat, gatv2, memnet, mpnn, pgn, triplet_gmpnn, triplet_mpnn, variants  # noqa: F401  (register)
-from .base import (PROCESSORS, DenseMemoryError, Processor, device_memory_bytes, build_processor,
-                   check_dense_memory, list_processors, register_processor)
+from . import (deepsets, forgetnet, gat, gatv2, memnet, mpnn, pgn, triplet_gmpnn, triplet_mpnn,  # noqa: F401
+               variants)  # (register)
+from .base import (MODIFIERS, PROCESSORS, DenseMemoryError, Processor, device_memory_bytes, build_processor,
+                   check_dense_memory, list_processors, register_modifier, register_processor)
 
-__all__ = ["PROCESSORS", "DenseMemoryError", "Processor", "device_memory_bytes", "build_processor",
-           "check_dense_memory", "list_processors", "register_processor"]
+__all__ = ["MODIFIERS", "PROCESSORS", "DenseMemoryError", "Processor", "device_memory_bytes", "build_processor",
+           "check_dense_memory", "list_processors", "register_modifier", "register_processor"]

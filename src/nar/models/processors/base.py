@@ -20,6 +20,8 @@ from torch import Tensor, nn
 from ..layers import EdgeFeatures
 
 PROCESSORS: dict[str, Callable[..., "Processor"]] = {}
+# name suffix -> wrapper(base processor, hidden) -> Processor  ("pgn+g_forget")
+MODIFIERS: dict[str, Callable[..., "Processor"]] = {}
 
 
 def register_processor(name: str):
@@ -32,6 +34,16 @@ def register_processor(name: str):
     return deco
 
 
+def register_modifier(suffix: str):
+    """Decorator: register ``wrapper(base: Processor, hidden) -> Processor`` as the name suffix ``+suffix``."""
+    def deco(wrapper):
+        if suffix in MODIFIERS:
+            raise ValueError(f"processor modifier {suffix!r} registered twice")
+        MODIFIERS[suffix] = wrapper
+        return wrapper
+    return deco
+
+
 def list_processors() -> list[str]:
     return sorted(PROCESSORS)
 
@@ -39,11 +51,23 @@ def list_processors() -> list[str]:
 def build_processor(name: str, hidden: int = 128, **options) -> "Processor":
     """The processor registered as ``name`` with width ``hidden``.
 
+    ``name`` may end in modifiers, ``"base+suffix"`` (e.g. ``"pgn+g_forget"``): the wrapper registered
+    under the suffix around the processor ``base``.
     Common options: ``use_ln`` (layer norm, default True), ``nb_triplet_fts`` (8), ``nb_heads`` (1);
     a processor ignores the options it has no use for.
     """
+    if not isinstance(name, str):
+        raise ValueError(f"processor name must be a string, got {type(name).__name__}")
+    if "+" in name:
+        base, suffix = name.rsplit("+", 1)
+        if suffix not in MODIFIERS:
+            raise ValueError(f"unknown processor modifier {suffix!r} in {name!r}; valid modifiers: "
+                             f"{', '.join('+' + m for m in sorted(MODIFIERS))}")
+        return MODIFIERS[suffix](build_processor(base, hidden, **options), hidden)
     if name not in PROCESSORS:
-        raise ValueError(f"unknown processor {name!r}; valid processors: {', '.join(list_processors())}")
+        raise ValueError(f"unknown processor {name!r}; valid processors: {', '.join(list_processors())}"
+                         + (f" (each also with a modifier: {', '.join('+' + m for m in sorted(MODIFIERS))})"
+                            if MODIFIERS else ""))
     return PROCESSORS[name](hidden, **options)
 
 
