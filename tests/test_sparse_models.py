@@ -277,3 +277,57 @@ def test_sparse_forward_equals_dense_forward_restricted_to_the_graph(algo, proc)
         d_out = model(dense, teacher_forcing=1.0)
         s_out = sparse_model.forward(model, sparse, teacher_forcing=1.0)
     compare_raw(model, d_out, s_out, sparse)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_sparse_loss_equals_dense_loss_on_complete_graphs(algo):
+    torch.manual_seed(0)
+    model = Reasoner(algo, "mpnn", hidden=16)
+    trajs = graph_trajs(algo, [5, 4, 6], complete=True, seed=2)
+    dense, sparse = collate(trajs), collate_sparse([from_dense(t) for t in trajs])
+    d = model.loss(model(dense), dense)
+    s = sparse_model.loss(model, sparse_model.forward(model, sparse), sparse)
+    assert d.keys() == s.keys()
+    for k in d:
+        assert torch.allclose(s[k], d[k], atol=1e-4, rtol=1e-4), (k, s[k], d[k])
+
+
+def test_training_on_sparse_batches_lowers_the_loss():
+    torch.manual_seed(0)
+    model = Reasoner("bfs", "mpnn", hidden=16)
+    rng = np.random.default_rng(0)
+    trajs = []
+    for _ in range(8):
+        n = int(rng.integers(5, 9))
+        a = np.triu(rng.random((n, n)) < 0.3, 1)
+        trajs.append(nar.execute("bfs", A=(a | a.T).astype(float), s=int(rng.integers(n))))
+    batch = collate_sparse([from_dense(t) for t in trajs])
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = sparse_model.loss(model, sparse_model.forward(model, batch, teacher_forcing=0.5), batch)["total"]
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0]
+
+
+@pytest.mark.parametrize("algo", ["bfs", "dijkstra", "dfs"])
+def test_sparse_scores_equal_dense_scores_on_complete_graphs(algo):
+    from nar.models.evaluation import evaluate as dense_evaluate
+    from nar.models.sparse.evaluate import evaluate as sparse_evaluate, score
+
+    torch.manual_seed(0)
+    model = Reasoner(algo, "mpnn", hidden=16)
+    trajs = graph_trajs(algo, [5, 4, 6], complete=True, seed=4)
+    d = dense_evaluate(model, collate(trajs))
+    s = score(model, collate_sparse([from_dense(t) for t in trajs]))
+    assert s.outputs.keys() == d.outputs.keys() and s.hints.keys() == d.hints.keys()
+    for k in d.outputs:
+        assert s.outputs[k] == pytest.approx(d.outputs[k], abs=1e-9)
+    for k in d.hints:
+        assert s.hints[k] == pytest.approx(d.hints[k], rel=1e-5, abs=1e-6), k
+    res = sparse_evaluate(model, algo, trajectories=[from_dense(t) for t in trajs], batch_graphs=2)
+    assert res.scores.score == pytest.approx(d.score) and res.count == 3
+    assert res.seconds_per_graph > 0 and res.peak_bytes > 0 and res.edges == pytest.approx((25 + 16 + 36) / 3)
