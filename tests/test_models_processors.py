@@ -9,7 +9,8 @@ from nar.models.layers import EdgeFeatures, masked_max
 
 NAMES = ["deepsets", "gat", "gat_full", "gatv2", "gatv2_full", "gmpnn", "gpgn", "memnet", "memnet_full",
          "memnet_masked", "mpnn", "pgn", "triplet_gmpnn", "triplet_gpgn", "triplet_mpnn", "triplet_pgn",
-         "pgn_mask", "gpgn_mask", "triplet_pgn_mask", "triplet_gpgn_mask", "forgetnet", "g_forgetnet"]
+         "pgn_mask", "gpgn_mask", "triplet_pgn_mask", "triplet_gpgn_mask", "forgetnet", "g_forgetnet",
+         "relational_transformer"]
 H = 16
 
 
@@ -158,6 +159,54 @@ def test_unknown_processor_modifier_lists_the_valid_ones():
         build_processor("pgn+gated", H)
     with pytest.raises(ValueError, match="unknown processor 'gcn'"):
         build_processor("gcn+g_forget", H)
+
+
+def test_relational_transformer_layer_matches_its_equations():
+    """One layer against the paper's equations written out edge by edge (2 heads, float64)."""
+    from nar.models.processors.relational_transformer import RTLayer
+    torch.manual_seed(0)
+    d, heads, m = 4, 2, 3
+    layer = RTLayer(d, heads).double()
+    with torch.no_grad():  # non-trivial layer norms
+        for ln in (layer.ln1, layer.ln2, layer.eln1, layer.eln2):
+            ln.weight.uniform_(0.5, 1.5)
+            ln.bias.uniform_(-0.5, 0.5)
+    n, e = torch.randn(1, m, d, dtype=torch.float64), torch.randn(1, m, m, d, dtype=torch.float64)
+    got_n, got_e = layer(n, e, torch.ones(1, m, dtype=torch.bool))
+    hs = d // heads
+    upd = torch.zeros(m, d, dtype=torch.float64)
+    for i in range(m):
+        for h in range(heads):
+            sl = slice(h * hs, (h + 1) * hs)
+            q = [(layer.nq(n[0, i]) + layer.eq(e[0, i, j]))[sl] for j in range(m)]
+            k = [(layer.nk(n[0, j]) + layer.ek(e[0, i, j]))[sl] for j in range(m)]
+            v = [(layer.nv(n[0, j]) + layer.ev(e[0, i, j]))[sl] for j in range(m)]
+            a = torch.softmax(torch.stack([q[j] @ k[j] for j in range(m)]) / hs ** 0.5, 0)
+            upd[i, sl] = sum(a[j] * v[j] for j in range(m))
+    nn_ = layer.ln1(n[0] + layer.n1(upd))
+    nn_ = layer.ln2(nn_ + layer.n3(torch.relu(layer.n2(nn_))))
+    assert torch.allclose(got_n[0], nn_, atol=1e-12)
+    w1 = torch.cat([layer.e1_ij.weight, layer.e1_ji.weight, layer.e1_j.weight, layer.e1_i.weight], 1)
+    for i in range(m):
+        for j in range(m):
+            x = torch.cat([e[0, i, j], e[0, j, i], nn_[j], nn_[i]])
+            ee = layer.eln1(e[0, i, j] + layer.e2(torch.relu(w1 @ x + layer.e1_ij.bias)))
+            ee = layer.eln2(ee + layer.e4(torch.relu(layer.e3(ee))))
+            assert torch.allclose(got_e[0, i, j], ee, atol=1e-12)
+
+
+def test_relational_transformer_options_and_gradients():
+    torch.manual_seed(0)
+    proc = build_processor("relational_transformer", H, nb_heads=4)
+    assert len(proc.layers) == 3 and proc.layers[0].heads == 4 and proc.edge_latent_dim == H
+    node, edge, graph, adj, hidden = inputs(2, 5)
+    hidden.requires_grad_()
+    out, e = proc(node, edge, graph, adj, hidden, torch.tensor([[True] * 5, [True] * 4 + [False]]))
+    (out.square().sum() + e.square().sum()).backward()
+    assert hidden.grad.abs().sum() > 0
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in proc.parameters())
+    with pytest.raises(ValueError, match="nb_heads"):
+        build_processor("relational_transformer", H, nb_heads=3)
 
 
 def test_unknown_processor_lists_the_valid_ones():
