@@ -254,3 +254,29 @@ def test_unbatch_gives_trajectory_conventions():
     assert hints[1]["D"].shape == trajs[1].hints["D"].shape
     pred = unbatch(Reasoner("floyd_warshall", "mpnn", hidden=8).predict(b), b)
     assert pred[0]["Pi"].shape == (5, 5) and pred[0]["Pi"].max() < 5
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_pointer_decoders_edge_gradient_is_exactly_zero_where_max_never_picks_it(dense):
+    """CLRS scores ``max(L1 h_x, L2 h_y + L3 e_yx)``: in a channel where the max always takes ``L1 h_x``
+    the gradient of ``L3`` is exactly 0 (the reference's, and Adam then leaves it at rest); computing the
+    score as ``score(q) + score(relu(p - q))`` leaves float32 rounding leftovers there instead."""
+    from nar.models.layers import EdgeFeatures
+    from nar.models.probe_types import Ctx, EdgePointerDecoder, NodePointerDecoder
+
+    torch.manual_seed(0)
+    b, n, f, hid = 3, 6, 5, 16
+    x = torch.randn(b, n, n, f)
+    e = EdgeFeatures(x, torch.randn(f, 8) * 0.3, torch.randn(8) * 0.1,
+                     torch.randn(b, n, n, 4) if dense else None)
+    h = torch.randn(b, n, 12)
+    ctx = Ctx(node_mask=torch.ones(b, n, dtype=torch.bool))
+    for dec, big in ((NodePointerDecoder(12, e.weight.shape[1] + (4 if dense else 0), hid), "src"),
+                     (EdgePointerDecoder(12, e.weight.shape[1] + (4 if dense else 0), hid), "tgt")):
+        with torch.no_grad():
+            getattr(dec, big).bias[: hid // 2] += 100.0  # the max never picks the edge term here
+        out = dec(h, e, None, ctx)
+        (out * torch.randn_like(out)).sum().backward()
+        gw, gb = dec.edge.weight.grad, dec.edge.bias.grad
+        assert torch.count_nonzero(gw[: hid // 2]) == 0 and torch.count_nonzero(gb[: hid // 2]) == 0, type(dec)
+        assert torch.count_nonzero(gw[hid // 2:]) > 0, type(dec)  # elsewhere it does learn

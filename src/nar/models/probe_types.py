@@ -126,24 +126,12 @@ class NodePointerDecoder(nn.Module):
         self.score = linear(hidden, 1, bias=False)  # a bias would be constant over targets
 
     def forward(self, h: Tensor, e: EdgeFeatures, g: Tensor, ctx: Ctx) -> Tensor:
-        # max(a, b) = b + relu(a - b), and score is linear without bias:
-        # score(max(p1_x, q_yx)) = score(q_yx) + score(relu(p1_x - q_yx)), q_yx = L2 h_y + L3 e_yx,
-        # computed in the [B, y, x] layout of the edges and transposed at the end (a [B, N, N] tensor)
-        dst = self.dst(h)
-        q = e.affine(self.edge, row=dst)  # [B, y, x, H]
-        w = self.score.weight  # [1, H]
-        q_score = self._q_score(e) + (dst @ w.t())[:, :, None, :]
-        gap = (self.src(h)[:, None, :, :] - q).relu_()  # fresh tensor: in place is safe
-        return (q_score + self.score(gap)).squeeze(-1).transpose(1, 2)
-
-
-    def _q_score(self, e: EdgeFeatures) -> Tensor:
-        """``score(L3 e)`` with ``score . L3`` folded once per memo (a forward pass)."""
-        key = (id(self), "score")
-        if e.memo is not None and (key, e.dense is not None) in e.memo:
-            return e.project_weights(None, None, key=key)
-        w = self.score.weight
-        return e.project_weights(w @ self.edge.weight, w @ self.edge.bias, key=key)
+        # in the [B, y, x] layout of the edges (q_yx = L2 h_y + L3 e_yx), transposed at the end.  The max
+        # itself is scored (not score(q) + score(relu(p - q))): where it never picks q, q's gradient, hence
+        # L3's, is exactly 0, as in CLRS
+        q = e.affine(self.edge, row=self.dst(h))  # [B, y, x, H]
+        m = torch.maximum(self.src(h)[:, None, :, :], q)
+        return self.score(m).squeeze(-1).transpose(1, 2)
 
 
 class EdgeLinearDecoder(nn.Module):
@@ -177,12 +165,11 @@ class EdgePointerDecoder(EdgeLinearDecoder):
         tgt = self.tgt(h)  # [B, N, H]
         b, n, _, hid = pair.shape
         step = max(1, self.chunk_bytes // max(1, b * n * n * hid * pair.element_size()))
-        outs = []
-        base = self.score(pair)  # score(max(a, b)) = score(a) + score(relu(b - a)): score has no bias
+        outs = []  # the max itself is scored: exact zero gradients where it never picks a side (CLRS)
         for k0 in range(0, n, step):
-            gap = torch.relu(tgt[:, None, None, k0:k0 + step, :] - pair[:, :, :, None, :])
-            outs.append(self.score(gap).squeeze(-1))
-        return base + torch.cat(outs, dim=-1)
+            m = torch.maximum(pair[:, :, :, None, :], tgt[:, None, None, k0:k0 + step, :])
+            outs.append(self.score(m).squeeze(-1))
+        return torch.cat(outs, dim=-1)
 
 
 class GraphLinearDecoder(nn.Module):
