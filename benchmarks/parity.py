@@ -18,6 +18,13 @@ of both (the reference's first step on each new batch shape includes its compila
 
     python benchmarks/parity.py --algorithms bfs --steps 20 --batch 8 --out /tmp/parity.json
     python benchmarks/parity.py --plot /tmp/parity.json --figure docs/figures/parity_loss.png
+
+Several seeds (the reference's ``run.py`` seed: data, initial weights, rng keys), one result file per seed and
+algorithm, finished ones skipped on a rerun; then the table of validation scores with their seed spread:
+
+    python benchmarks/parity.py --algorithms bfs insertion_sort bellman_ford --seeds 42 43 44 --steps 500 \
+        --threads 1 --out-dir /tmp/parity500
+    python benchmarks/parity.py --table /tmp/parity500/*.json
 """
 from __future__ import annotations
 
@@ -287,6 +294,42 @@ def summarise(res: dict) -> None:
     }
 
 
+def _median(values) -> str:
+    v = [x for x in values if x is not None]
+    return f"{statistics.median(v):.2f}" if v else "-"
+
+
+def table(paths: list[str]) -> str:
+    """Markdown: per algorithm, both libraries' validation scores after N steps over the seeds (mean, spread)."""
+    rows: dict = {}
+    for p in paths:
+        r = json.loads(Path(p).read_text())
+        for a, res in r["algorithms"].items():
+            if res.get("status") != "done":
+                continue
+            key = (a, r["args"]["steps"])
+            rows.setdefault(key, []).append((r["args"]["seed"], res, r.get("loadavg")))
+    out = ["| algorithm | steps | seeds | val score reference: per seed (mean, spread) | val score nar: per seed "
+           "(mean, spread) | nar - ref (mean) | within each other's spread | final loss ref / nar (mean) "
+           "| s/step ref warm / nar (median) | load avg (1 min) |", "|---" * 10 + "|"]
+    for (a, steps), runs in sorted(rows.items()):
+        runs.sort(key=lambda x: x[0])
+        ref = [x[1]["val_reference"]["score"] for x in runs]
+        nar = [x[1]["val_nar"]["score"] for x in runs]
+        summ = [x[1]["summary"] for x in runs]
+        within = (min(nar) <= max(ref) and max(nar) >= min(ref)) if len(runs) > 1 else None
+        fmt = lambda v: ", ".join(f"{x:.3f}" for x in v) + f" ({statistics.mean(v):.3f}, {max(v) - min(v):.3f})"
+        out.append(
+            f"| {a} | {steps} | {', '.join(str(x[0]) for x in runs)} | {fmt(ref)} | {fmt(nar)} | "
+            f"{statistics.mean(nar) - statistics.mean(ref):+.3f} | {'-' if within is None else ('yes' if within else 'no')} | "
+            f"{statistics.mean(s['final_loss_reference'] for s in summ):.3f} / "
+            f"{statistics.mean(s['final_loss_nar'] for s in summ):.3f} | "
+            f"{_median(s['median_step_s_reference_warm'] for s in summ)} / "
+            f"{_median(s['median_step_s_nar'] for s in summ)} | "
+            f"{', '.join(f'{x[2][0]:.1f}' for x in runs if x[2])} |")
+    return "\n".join(out)
+
+
 def plot(paths: list[str], figure: str) -> None:
     import matplotlib
 
@@ -345,12 +388,24 @@ def main() -> None:
                          "float32-sized differences alone")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--out", default="/tmp/nar-parity.json", help="JSON results, rewritten after every step")
+    ap.add_argument("--seeds", type=int, nargs="+", default=None,
+                    help="with --out-dir: run each (seed, algorithm) as its own piece, <alg>_seed<s>_steps<N>.json; "
+                         "finished pieces are skipped, so a stopped run resumes at the piece it was in")
+    ap.add_argument("--out-dir", default=None, help="directory of the per-seed pieces (see --seeds)")
+    ap.add_argument("--table", nargs="*", help="only print the Markdown table of these per-seed pieces")
     ap.add_argument("--plot", nargs="*", help="only draw the figure from these result files")
     ap.add_argument("--figure", default=None, help="PNG of the loss curves")
     args = ap.parse_args()
     if args.plot:
         plot(args.plot, args.figure or "parity_loss.png")
         return
+    if args.table:
+        print(table(args.table))
+        return
+    if args.seeds is None:
+        args.seeds = [args.seed]
+    elif args.out_dir is None:
+        sys.exit("--seeds needs --out-dir (one result file per seed and algorithm)")
     if args.threads:
         torch.set_num_threads(args.threads)
     for a in args.algorithms:
@@ -366,11 +421,33 @@ def main() -> None:
         tmp.write_text(json.dumps(record, indent=1))
         tmp.replace(args.out)
 
-    for a in args.algorithms:
-        run_algorithm(a, args, record, save)
-        print(a, json.dumps(record["algorithms"][a].get("summary")), flush=True)
-    if args.figure:
-        plot([args.out], args.figure)
+    if args.out_dir is None:
+        for a in args.algorithms:
+            run_algorithm(a, args, record, save)
+            print(a, json.dumps(record["algorithms"][a].get("summary")), flush=True)
+        if args.figure:
+            plot([args.out], args.figure)
+        return
+    # per-seed pieces, seed-major (every algorithm gets seed 1 before any gets seed 2); finished pieces skipped
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for seed in args.seeds:
+        for a in args.algorithms:
+            path = out_dir / f"{a}_seed{seed}_steps{args.steps}.json"
+            if path.exists() and json.loads(path.read_text())["algorithms"].get(a, {}).get("status") == "done":
+                print("done already:", path, flush=True)
+                continue
+            piece = argparse.Namespace(**{**vars(args), "seed": seed, "out": str(path)})
+            rec = {**record, "args": vars(piece), "algorithms": {}}
+
+            def save_piece(rec=rec, path=path):
+                rec["loadavg"] = os.getloadavg()
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(rec, indent=1))
+                tmp.replace(path)
+
+            run_algorithm(a, piece, rec, save_piece)
+            print(a, seed, json.dumps(rec["algorithms"][a].get("summary")), flush=True)
 
 
 if __name__ == "__main__":
