@@ -331,3 +331,50 @@ def test_sparse_scores_equal_dense_scores_on_complete_graphs(algo):
     res = sparse_evaluate(model, algo, trajectories=[from_dense(t) for t in trajs], batch_graphs=2)
     assert res.scores.score == pytest.approx(d.score) and res.count == 3
     assert res.seconds_per_graph > 0 and res.peak_bytes > 0 and res.edges == pytest.approx((25 + 16 + 36) / 3)
+
+
+# -- bad input ------------------------------------------------------------------------------------
+def _bfs_batch(sizes=(6, 5), complete=False):
+    return collate_sparse([from_dense(t) for t in graph_trajs("bfs", list(sizes), complete=complete, seed=7)])
+
+
+def test_a_run_too_large_for_memory_is_refused_before_allocating():
+    from nar.models.sparse.model import SparseMemoryError
+
+    model = Reasoner("bfs", "triplet_gmpnn", hidden=16, max_dense_bytes=10_000)
+    with pytest.raises(SparseMemoryError, match=r"triplet_gmpnn.*N=11 nodes.*GiB.*max_dense_bytes"):
+        sparse_model.forward(model, _bfs_batch())
+    model.max_dense_bytes = None
+    sparse_model.forward(model, _bfs_batch())  # fits by default
+
+
+def test_pointer_targets_that_are_not_edges_are_named():
+    batch = _bfs_batch()
+    st = sparse_model.structure(batch)
+    far = [i for i in range(6) if int(st.find(torch.tensor([0]), torch.tensor([i]))) < 0]
+    assert far, "the test graph needs a node 0 is not adjacent to"
+    model = Reasoner("bfs", "mpnn", hidden=16)
+    out = sparse_model.forward(model, batch)
+    batch.hints["pi_h"][0, 0] = far[0]
+    with pytest.raises(InputError, match=rf"bfs hint 'pi_h' at time 0: node 0 points to node {far[0]}, which is not"):
+        sparse_model.forward(model, batch)
+    batch.outputs["pi"][0] = far[0]
+    with pytest.raises(InputError, match="bfs output 'pi': node 0 points to"):
+        sparse_model.loss(model, out, batch)
+
+
+def test_mismatched_edge_probe_lengths_are_named():
+    t = from_dense(graph_trajs("bfs", [5], complete=False, seed=1)[0])
+    t.inputs["A"] = t.inputs["A"][:-1]
+    with pytest.raises(InputError, match=r"bfs input 'A' of trajectory 0 has length \d+ along its edge axis, but "
+                                         r"the trajectory has \d+ edges of edge_index"):
+        collate_sparse([t])
+    with pytest.raises(InputError, match="one algorithm"):
+        collate_sparse([from_dense(graph_trajs("bfs", [4], True)[0]), from_dense(graph_trajs("dfs", [4], True)[0])])
+
+
+def test_models_without_a_sparse_form_are_refused_with_the_alternatives():
+    with pytest.raises(InputError, match="processor 'memnet' has no sparse form; sparse processors: deepsets"):
+        sparse_model.forward(Reasoner("bfs", "memnet", hidden=16), _bfs_batch())
+    with pytest.raises(InputError, match="steps must be 'truth' or a positive int"):
+        sparse_model.forward(Reasoner("bfs", "mpnn", hidden=16), _bfs_batch(), steps="learned")

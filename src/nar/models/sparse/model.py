@@ -240,7 +240,8 @@ def loss(model, out: SparseOutput, batch) -> dict[str, Tensor]:
     out_total, hint_total = zero, zero
     for k in ms.outputs:
         p = ms.probes[k]
-        l, w, _ = probes.loss_terms(Type(p.type), p.location, out.outputs[k], batch.outputs[k], st, hint=False)
+        l, w, _ = probes.loss_terms(Type(p.type), p.location, out.outputs[k], batch.outputs[k], st, hint=False,
+                                     what=f"{ms.algorithm} output {k!r}")
         res[f"output/{k}"] = v = _mean(l, w)
         out_total = out_total + v
     for k, raw in out.hints.items():
@@ -248,7 +249,8 @@ def loss(model, out: SparseOutput, batch) -> dict[str, Tensor]:
         num, den = zero, zero
         for s in range(raw.shape[0]):
             truth = batch.hints[k][min(s + 1, batch.hints[k].shape[0] - 1)]
-            l, w, gid = probes.loss_terms(Type(p.type), p.location, raw[s], truth, st, hint=True)
+            l, w, gid = probes.loss_terms(Type(p.type), p.location, raw[s], truth, st, hint=True,
+                                          what=f"{ms.algorithm} hint {k!r} at time {s + 1}")
             w = w & ((s + 1) < lengths[gid]).view((-1,) + (1,) * (w.dim() - 1))
             num, den = num + (l * w).sum(), den + w.sum()
         res[f"hint/{k}"] = v = num / den.clamp_min(EPS)

@@ -124,7 +124,7 @@ def feedback(ptype: Type, location: Location, raw: Tensor, hard: bool, st: Struc
 
 
 def loss_terms(ptype: Type, location: Location, raw: Tensor, truth: Tensor, st: Structure,
-               hint: bool) -> tuple[Tensor, Tensor, Tensor]:
+               hint: bool, what: str = "pointer target") -> tuple[Tensor, Tensor, Tensor]:
     """Elementwise ``(loss, weight, graph id)`` of one prediction, counted as the dense loss counts them."""
     grp = groups(ptype, location, st)
     gid = group_graph(ptype, location, st)
@@ -135,7 +135,7 @@ def loss_terms(ptype: Type, location: Location, raw: Tensor, truth: Tensor, st: 
         return ce, torch.ones_like(has) if hint else has, gid
     if ptype == Type.POINTER:
         logp = segment_log_softmax(raw, *grp)
-        target = st.pointer_edges(truth, "pointer target") if location == Location.NODE else truth
+        target = st.pointer_edges(truth, what) if location == Location.NODE else truth
         return -logp[target], torch.ones_like(truth, dtype=torch.bool), gid
     l, w = TYPES[ptype].loss(raw, truth, torch.ones((), dtype=torch.bool, device=raw.device), hint)
     if ptype == Type.CATEGORICAL:
