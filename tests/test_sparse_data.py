@@ -86,6 +86,8 @@ def test_hintlog_build_keeps_last_event_and_drops_no_ops():
     np.testing.assert_array_equal(log.dense(), [[0, 0, 0], [6, 0, 0], [6, 0, 0], [6, 0, 0]])
     with pytest.raises(ValueError, match="steps"):
         HintLog.build(np.zeros(3, np.float32), [4], [0], [1], 4)
+    amended = HintLog.build(np.zeros(2, np.float32), [0, 0, 1], [1, 1, 0], [3, 4, 1], 2)
+    assert amended.initial.tolist() == [0, 4] and amended.steps.tolist() == [1]
 
 
 def test_recorder_mask_one_and_categorical_hints():

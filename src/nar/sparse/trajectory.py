@@ -17,11 +17,13 @@ from ..trace import CATEGORIES, Trajectory
 from ..types import dtype_of, one_hot
 from ..validation import InputError
 from .graph import MAX_DENSE_NODES, model_edges
+from .specs import SALSA_SPECS, spec_of
 
 # The algorithms with a sparse form (nar.sparse.execute, from_dense); the others are dense-only.
 SPARSE_ALGORITHMS = (
     "bfs", "dfs", "bellman_ford", "dijkstra", "mst_prim", "mst_kruskal", "dag_shortest_paths",
     "topological_sort", "strongly_connected_components", "articulation_points", "bridges",
+    "fast_mis", "eccentricity",
 )
 
 # Value of an edge probe off the model edge set (CLRS masks the non-edges of is_bridge with -1).
@@ -33,8 +35,8 @@ def check_sparse(name, sparse_names=None) -> None:
     names = SPARSE_ALGORITHMS if sparse_names is None else tuple(sparse_names)
     if name in names:
         return
-    if isinstance(name, str) and name in SPECS:
-        why = ("it is dense-only (its probes are per pair of nodes)" if "A" in SPECS[name]
+    if isinstance(name, str) and (name in SPECS or name in SALSA_SPECS):
+        why = ("it is dense-only (its probes are per pair of nodes)" if "A" in spec_of(name)
                else "it is not a graph algorithm")
     else:
         why = "it is not a known algorithm"
@@ -103,12 +105,21 @@ class HintLog:
     @classmethod
     def build(cls, initial: np.ndarray, steps, index, values, length: int, graph: bool = False) -> "HintLog":
         """A log from raw events in recording order (any number per entry and step, no-ops
-        included): the last event of a (step, entry) wins and events that change nothing are dropped."""
+        included): the last event of a (step, entry) wins, events that change nothing are dropped and
+        step-0 events amend ``initial``."""
         base = initial[None] if graph else initial
         steps, index = np.asarray(steps, np.int64), np.asarray(index, np.int64)
         values = np.asarray(values, dtype=base.dtype).reshape((-1,) + base.shape[1:])
-        if steps.size and (steps.min() < 1 or steps.max() >= length):
-            raise ValueError(f"HintLog.build: event steps must be in [1, {length})")
+        if steps.size and (steps.min() < 0 or steps.max() >= length):
+            raise ValueError(f"HintLog.build: event steps must be in [0, {length})")
+        base = base.copy()
+        at0 = steps == 0  # step-0 events amend the initial value (in order: the last one wins)
+        if at0.any():
+            i0, v0 = index[at0], values[at0]
+            last = i0.size - 1 - np.unique(i0[::-1], return_index=True)[1]
+            base[i0[last]] = v0[last]
+            initial = base[0] if graph else base
+            steps, index, values = steps[~at0], index[~at0], values[~at0]
         L = base.shape[0]
         key = steps * L + index
         _, first_rev = np.unique(key[::-1], return_index=True)
@@ -145,6 +156,8 @@ class SparseTrajectory:
     @property
     def length(self) -> int:
         """Number of hint snapshots T."""
+        if not self.hints:
+            return int(self.extras["length"])
         return next(iter(self.hints.values())).length
 
     @property
@@ -154,14 +167,14 @@ class SparseTrajectory:
 
     @property
     def spec(self) -> Spec:
-        return SPECS[self.name]
+        return spec_of(self.name)
 
     def __repr__(self) -> str:
         return f"SparseTrajectory({self.name!r}, n={self.n}, M={self.num_edges}, T={self.length})"
 
 
 def _edge_inputs(traj: Trajectory) -> list[str]:
-    return [k for k, p in traj.spec.items() if p.stage == Stage.INPUT and p.location == Location.EDGE]
+    return [k for k, p in spec_of(traj.name).items() if p.stage == Stage.INPUT and p.location == Location.EDGE]
 
 
 def from_dense(traj: Trajectory) -> SparseTrajectory:
@@ -169,7 +182,7 @@ def from_dense(traj: Trajectory) -> SparseTrajectory:
     the non-zero pairs of its edge inputs, symmetrised, plus every self-loop.  Raises ``ValueError``
     if an edge probe holds anything but its fill value (0; -1 for ``is_bridge``) off that set."""
     check_sparse(traj.name)
-    n, spec = traj.n, traj.spec
+    n, spec = traj.n, spec_of(traj.name)
     nz = np.zeros((n, n), dtype=bool)
     for k in _edge_inputs(traj):
         nz |= traj.inputs[k] != 0
@@ -277,13 +290,30 @@ class _OneLog(_Log):
             self.cur = j
 
 
-class Recorder:
-    """What a sparse algorithm writes to: step 0 is the initial state given to :meth:`hint`; events
-    recorded after the k-th :meth:`push` belong to step k; T = number of pushes."""
+class _NullLog:
+    """A hint that is not recorded (``execute(..., hints=False)``)."""
 
-    def __init__(self, name: str, n: int, edge_index: np.ndarray):
-        self.name, self.n, self.edge_index = name, n, edge_index
-        self.spec = SPECS[name]
+    __slots__ = ()
+
+    def set(self, i, v) -> None:
+        pass
+
+    def set_many(self, idx, vals) -> None:
+        pass
+
+    def move(self, j) -> None:
+        pass
+
+
+class Recorder:
+    """What a sparse algorithm writes to: step 0 is the initial state given to :meth:`hint` (events
+    recorded before the first :meth:`push` amend it); events recorded after the k-th push belong to
+    step k; T = number of pushes.  ``record=False``: hints are not kept (``hints`` is empty and
+    ``extras["length"]`` holds T)."""
+
+    def __init__(self, name: str, n: int, edge_index: np.ndarray, *, record: bool = True):
+        self.name, self.n, self.edge_index, self.record = name, n, edge_index, record
+        self.spec = spec_of(name)
         self.t = 0
         self.inputs: dict[str, np.ndarray] = {}
         self.outputs: dict[str, np.ndarray] = {}
@@ -312,6 +342,9 @@ class Recorder:
     def hint(self, key: str, initial) -> _Log:
         """Start hint ``key`` at ``initial`` (a node index for mask_one, class ids for categorical)."""
         p = self.spec[key]
+        if not self.record:
+            self.logs[key] = _NullLog()
+            return self.logs[key]
         if p.type == Type.MASK_ONE:
             log = _OneLog(self, int(initial), self.n)
         else:
@@ -330,7 +363,9 @@ class Recorder:
         if missing:
             raise RuntimeError(f"{self.name}: probes never recorded: {missing}")
         hints = {}
-        for k, log in self.logs.items():
+        if not self.record:
+            extras["length"] = self.t
+        for k, log in (self.logs.items() if self.record else ()):
             steps, idx, vals = log.events()
             hl = HintLog.build(log.initial, steps, idx, vals, self.t, log.graph)
             if self.spec[k].type == Type.CATEGORICAL:
@@ -341,5 +376,5 @@ class Recorder:
         order = [k for k, p in self.spec.items() if p.stage == Stage.INPUT]
         inputs = {k: self.inputs[k] for k in order}
         outputs = {k: self.outputs[k] for k, p in self.spec.items() if p.stage == Stage.OUTPUT}
-        hints = {k: hints[k] for k, p in self.spec.items() if p.stage == Stage.HINT}
+        hints = {k: hints[k] for k, p in self.spec.items() if p.stage == Stage.HINT and k in hints}
         return SparseTrajectory(self.name, self.n, self.edge_index, inputs, hints, outputs, dict(extras))
