@@ -380,3 +380,26 @@ def test_time_limited_bar_counts_seconds_not_steps(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "/1 [" in err or "/1 s" in err or "1/1" in err, err[-300:]
     assert "100000" not in err
+
+
+def test_training_loop_makes_one_device_to_host_transfer_per_step(tmp_path, monkeypatch):
+    """Like nanoGPT, the loop reads values back from the device only once per step (the NaN check and the
+    logged sums travel together); every extra ``float(t)`` / ``.item()`` stalls a GPU's queue."""
+    import sys
+
+    counts = {"n": 0}
+
+    def counting(name):
+        orig = getattr(torch.Tensor, name)
+
+        def wrapper(self, *a, **kw):
+            if sys._getframe(1).f_code.co_filename.endswith("loop.py"):
+                counts["n"] += 1
+            return orig(self, *a, **kw)
+        return wrapper
+
+    for name in ("item", "tolist", "__float__", "__int__", "__bool__", "numpy", "cpu"):
+        monkeypatch.setattr(torch.Tensor, name, counting(name))
+    steps = 6
+    train(tiny(steps=steps, eval_every=100, checkpoint_every=100, log_every=100), tmp_path / "r", progress=False)
+    assert counts["n"] == steps

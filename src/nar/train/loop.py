@@ -266,14 +266,17 @@ class Trainer:
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
                                                       cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-                loss_v, norm_v = float(loss.detach()), float(norm)
+                # the step's one device->host transfer (as nanoGPT: no other sync per step): the NaN check
+                # and the logged sums
+                loss_v, out_v, hint_v, norm_v = torch.stack(
+                    [loss.detach(), losses["output"].detach(), losses["hint"].detach(), norm.to(loss.dtype)]).tolist()
                 if ddp.any_true(not (math.isfinite(loss_v) and math.isfinite(norm_v)), info):
                     raise TrainingDiverged(self._diverged_message(step, name, loss_v, norm_v))
                 opt.step()
                 step += 1
                 sums["loss"] += loss_v
-                sums["output"] += float(losses["output"].detach())
-                sums["hint"] += float(losses["hint"].detach())
+                sums["output"] += out_v
+                sums["hint"] += hint_v
                 sums["n"] += 1
                 bar.update(step, loss=f"{loss_v:.3f}")
                 sums["grad_norm"] = norm_v
