@@ -23,8 +23,8 @@ What the paper specifies and what was chosen here:
   with CLRS's training set-up otherwise unchanged; summaries of the camera-ready version mention a loss
   penalty on the gated path and a Markov (history-free) model at test time.
 * chosen: the gate is a two-layer MLP of ``[x_i, h_i]`` with a per-feature output (width H), its last
-  bias initialised to 0 (gate 0.5 at the start; the paper reports gates falling from about 0.5 to
-  about 0.4 during training).  The decoders still receive the reasoner's ``[x, h^(t-1), h^(t)]`` as in
+  bias initialised to 0 (gate about 0.5 at the start; the paper's reviewers quote mean gate values of
+  about 0.38 at the end of training).  The decoders still receive the reasoner's ``[x, h^(t-1), h^(t)]`` as in
   CLRS.  The camera-ready's loss penalty is **not** implemented: its exact form could not be retrieved
   (the authors' repository, github.com/divelab/ForgetNet, holds only a README) and the training loss
   belongs to the reasoner; the model is evaluated with its learned gate.
