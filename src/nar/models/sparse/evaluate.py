@@ -156,17 +156,13 @@ def peak_memory(device: torch.device) -> int:
 
 
 def sample_trajectories(algorithm: str, n: int, graph: str, count: int, seed: int, **options) -> list:
-    """``count`` :class:`~nar.sparse.SparseTrajectory` s of ``algorithm`` on ``graph`` graphs of ``n`` nodes."""
-    from ... import sparse as sp
+    """``count`` :class:`~nar.sparse.SparseTrajectory` s of ``algorithm`` on ``graph`` graphs of ``n`` nodes
+    (:func:`nar.sparse.sample`)."""
+    from ...sparse.api import sample
 
     if graph not in GRAPHS:
         raise InputError(f"graph must be one of {', '.join(GRAPHS)}, got {graph!r}")
-    sp.check_sparse(algorithm)
-    out = []
-    for i in range(count):
-        inputs = sp.sample_inputs(algorithm, n, seed=(seed, i), graph=graph, **options)
-        out.append(sp.execute(algorithm, **inputs))
-    return out
+    return sample(algorithm, n, count, seed, graph=graph, **options)
 
 
 def evaluate(model, algorithm: str, n: int = 4096, graph: str = "er", count: int = 1, seed: int = 0, *,

@@ -24,6 +24,7 @@ from torch import Tensor
 from ...specs import Location, Type
 from ...validation import InputError
 from ..processors import DenseMemoryError, device_memory_bytes
+from ..layers import EdgeFeatures
 from ..probe_types import EPS
 from . import probes
 from .ops import Structure
@@ -121,24 +122,26 @@ def _step_count(batch, steps) -> tuple[int, Tensor]:
 
 
 def _encode(heads, values: dict[str, Tensor], st: Structure, hidden: int, *, expanded: bool,
-            ref: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Summed latents ``(node [N, H], edge [M, H], graph [G, H])`` of ``values`` (encoder inputs if ``expanded``)."""
+            ref: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor], Tensor, Tensor]:
+    """Summed latents of ``values`` (encoder inputs if ``expanded``): ``(node [N, H], edge channels [[M, F]],
+    their weights [[F, H]], summed edge bias [H], graph [G, H])`` (edges stay factored, as the dense encoders)."""
     node = ref.new_zeros(st.num_nodes, hidden)
-    edge = ref.new_zeros(st.num_edges, hidden)
     graph = ref.new_zeros(st.num_graphs, hidden)
+    xs, ws, bias = [], [], ref.new_zeros(hidden)
     for name, value in values.items():
         enc = heads.encoders[name]
         t = Type(enc.ptype.type)
         x = value if expanded else probes.expand(t, enc.location, value, st, f"{heads.mspec.algorithm} input {name!r}")
         target, ch = probes.channels(t, enc.location, x)
-        y = enc.lin(ch)
-        if target == "node":
-            node = node + y
-        elif target == "edge":
-            edge = edge + y
+        if target == "edge":
+            xs.append(ch)
+            ws.append(enc.lin.weight.t())
+            bias = bias + enc.lin.bias
+        elif target == "node":
+            node = node + enc.lin(ch)
         else:
-            graph = graph + y
-    return node, edge, graph
+            graph = graph + enc.lin(ch)
+    return node, xs, ws, bias, graph
 
 
 def _select(mask_graph: Tensor, location: Location, ptype: Type, st: Structure, like: Tensor) -> Tensor:
@@ -170,25 +173,33 @@ def forward(model, batch, teacher_forcing: float = 0.0, *, steps: str | int = "t
     locs = {k: ms.probes[k].location for k in ms.probes}
 
     inputs = {k: batch.inputs[k] for k in ms.inputs}
-    node_in, edge_in, graph_in = _encode(heads, inputs, st, model.hidden, expanded=False, ref=ref)
+    node_in, x_in, w_in, b_in, graph_in = _encode(heads, inputs, st, model.hidden, expanded=False, ref=ref)
     hidden = ref.new_zeros(st.num_nodes, model.hidden)
     hint_raw: dict[str, list[Tensor]] = {k: [] for k in hint_names}
     prev: dict[str, Tensor] = {}
-    fin_h = fin_e = fin_g = None
+    fixed = None  # the edge channels' (weight, bias): the same at every step
+    memo: dict = {}  # their folded products with consumer layers, for this forward pass
+    fin = None  # each graph's latents at its final step: h, edge channels, edge dense, graph
     tmax = batch.max_length
     for i in range(total):
         active = i <= final  # [G]
-        node, edge, graph = node_in, edge_in, graph_in
+        node, xs, graph = node_in, list(x_in), graph_in
         if encode_hints and hint_names:
             cur = _hints_at(i, batch, ms, heads, prev, teacher_forcing, hard, st, generator, types, locs, tmax)
-            hn, he, hg = _encode(heads, cur, st, model.hidden, expanded=True, ref=ref)
-            node, edge, graph = node + hn, edge + he, graph + hg
+            hn, hx, hw, hb, hg = _encode(heads, cur, st, model.hidden, expanded=True, ref=ref)
+            node, graph = node + hn, graph + hg
+            xs += hx
+            fixed = fixed or (torch.cat(w_in + hw, 0) if w_in + hw else ref.new_zeros(0, model.hidden), b_in + hb)
+        else:
+            fixed = fixed or (torch.cat(w_in, 0) if w_in else ref.new_zeros(0, model.hidden), b_in)
+        x = torch.cat(xs, -1) if xs else ref.new_zeros(st.num_edges, 0)
+        edge = EdgeFeatures(x, *fixed, memo=memo)
         new_hidden, tri = sparse_step(model.processor, node, edge, graph, hidden, st)
         if model.training and model.dropout > 0:
             keep = torch.rand(new_hidden.shape, generator=generator, device=dev) >= model.dropout
             new_hidden = new_hidden * keep / (1 - model.dropout)
         h_t = torch.cat([node, hidden, new_hidden], dim=-1)
-        e_t = edge if tri is None else torch.cat([edge, tri], dim=-1)
+        e_t = edge.with_dense(tri)
         raw = {k: probes.decode(heads.decoders[k], h_t, e_t, graph, st) for k in hint_names}
         if prev:
             raw = {k: torch.where(_select(active, locs[k], types[k], st, v), v, prev[k]) for k, v in raw.items()}
@@ -196,14 +207,17 @@ def forward(model, batch, teacher_forcing: float = 0.0, *, steps: str | int = "t
         for k, v in raw.items():
             hint_raw[k].append(v)
         ending = final == i
-        if fin_h is None:
-            fin_h, fin_e, fin_g = h_t, e_t, graph
+        now = (h_t, x, tri, graph)
+        if fin is None:
+            fin = now
         elif bool(ending.any()):
-            fin_h = torch.where(ending[st.node_graph, None], h_t, fin_h)
-            fin_e = torch.where(ending[st.edge_graph, None], e_t, fin_e)
-            fin_g = torch.where(ending[:, None], graph, fin_g)
+            masks = (ending[st.node_graph, None], ending[st.edge_graph, None], ending[st.edge_graph, None],
+                     ending[:, None])
+            fin = tuple(None if a is None else torch.where(m, a, b) for m, a, b in zip(masks, now, fin))
         hidden = torch.where(active[st.node_graph, None], new_hidden, hidden)
-    outputs = {k: probes.decode(heads.decoders[k], fin_h, fin_e, fin_g, st) for k in ms.outputs}
+    h_f, x_f, d_f, g_f = fin
+    e_f = EdgeFeatures(x_f, *fixed, d_f, memo)
+    outputs = {k: probes.decode(heads.decoders[k], h_f, e_f, g_f, st) for k in ms.outputs}
     return SparseOutput(batch.algorithm, outputs, {k: torch.stack(v) for k, v in hint_raw.items()}, final)
 
 

@@ -28,7 +28,9 @@ from ...specs import Location, Type
 from ...validation import InputError
 from ..probe_types import (EdgeLinearDecoder, EdgePointerDecoder, GraphLinearDecoder, GraphPointerDecoder,
                            NodeLinearDecoder, NodePointerDecoder, TYPES)
+from ..layers import EdgeFeatures
 from .ops import Structure, segment_argmax, segment_log_softmax, segment_max
+from .processors import edge_affine
 
 SPARSE_TYPES = {Type.SCALAR, Type.MASK, Type.CATEGORICAL, Type.MASK_ONE, Type.POINTER}
 
@@ -91,18 +93,23 @@ def channels(ptype: Type, location: Location, x: Tensor) -> tuple[str, Tensor]:
 
 
 # -- decoding ------------------------------------------------------------------------------------
-def decode(decoder, h: Tensor, e: Tensor, g: Tensor, st: Structure) -> Tensor:
-    """A dense decoder module applied to node latents ``h [N, 3H]``, edge latents ``e [M, D]``, graph ``g [G, H]``."""
+def decode(decoder, h: Tensor, e: EdgeFeatures, g: Tensor, st: Structure) -> Tensor:
+    """A dense decoder module applied to node latents ``h [N, 3H]``, factored edge latents ``e`` (over
+    ``[M, F]`` channels, with the processor's ``[M, D]`` edge latents as its dense block) and graph ``g [G, H]``."""
     s, r = st.senders, st.receivers
     if isinstance(decoder, NodeLinearDecoder):
         y = decoder.lin(h)
     elif isinstance(decoder, NodePointerDecoder):  # i -> j scores score(max(src_i, dst_j + L3 e_ji))
-        q = decoder.dst(h)[r] + decoder.edge(e[st.reverse])
-        return decoder.score(torch.maximum(decoder.src(h)[s], q)).squeeze(-1)
+        rev = st.reverse
+        e_rev = EdgeFeatures(e.x[rev], e.weight, e.bias, None if e.dense is None else e.dense[rev], e.memo)
+        q = edge_affine(e_rev, decoder.edge, decoder.dst(h), r)
+        src = decoder.src(h).index_select(0, s)
+        q = torch.maximum(q, src, out=q) if not torch.is_grad_enabled() else torch.maximum(q, src)
+        return q @ decoder.score.weight[0]
     elif isinstance(decoder, EdgePointerDecoder):
         raise InputError("edge pointer probes have no sparse form")
     elif isinstance(decoder, EdgeLinearDecoder):
-        y = decoder.a(h)[s] + decoder.b(h)[r] + decoder.edge(e)
+        y = decoder.a(h)[s] + decoder.b(h)[r] + e.project(decoder.edge)
     elif isinstance(decoder, GraphLinearDecoder):
         y = decoder.a(segment_max(h, st.node_graph, st.num_graphs)) + decoder.b(g)
     elif isinstance(decoder, GraphPointerDecoder):

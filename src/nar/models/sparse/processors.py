@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ...validation import InputError
+from ..layers import EdgeFeatures, linear_relu
 from ..processors.gat import GAT
 from ..processors.gatv2 import GATv2
 from ..processors.message_passing import MessagePassing
@@ -43,10 +44,35 @@ def check_sparse(processor) -> None:
                          f"sparse processors: {', '.join(SPARSE_PROCESSORS)}")
 
 
-def sparse_step(processor, node: Tensor, edge: Tensor, graph: Tensor, hidden: Tensor,
+def as_edge_features(edge) -> EdgeFeatures:
+    """``edge``: an :class:`EdgeFeatures` over ``[M, F]`` channels, or plain latents ``[M, H]``."""
+    if isinstance(edge, EdgeFeatures):
+        return edge
+    h = edge.shape[-1]
+    return EdgeFeatures(edge, torch.eye(h, dtype=edge.dtype, device=edge.device), edge.new_zeros(h))
+
+
+def edge_affine(e: EdgeFeatures, layer, row: Tensor, row_idx: Tensor, col: Tensor | None = None,
+                col_idx: Tensor | None = None, relu: bool = False) -> Tensor:
+    """``layer(e_m) + row[row_idx[m]] (+ col[col_idx[m]])`` for every edge m (then ReLU): one ``[M, out]``
+    tensor, the edge term as ``[M, F] @ [F, out]`` on the factored channels (never an ``[M, H] @ [H, out]``)."""
+    m, const, wd = e._fold(layer.weight, layer.bias, id(layer))
+    out = (row + const).index_select(0, row_idx)
+    if col is not None:
+        out += col.index_select(0, col_idx)
+    if e.x.shape[-1]:
+        out.addmm_(e.x, m)
+    if e.dense is not None:
+        out.addmm_(e.dense, wd)
+    return out.relu_() if relu else out
+
+
+def sparse_step(processor, node: Tensor, edge, graph: Tensor, hidden: Tensor,
                 st: Structure) -> tuple[Tensor, Tensor | None]:
-    """One step of ``processor`` on an edge list (see the module docstring)."""
+    """One step of ``processor`` on an edge list (see the module docstring); ``edge`` an
+    :class:`~nar.models.layers.EdgeFeatures` over ``[M, F]`` channels or plain latents ``[M, H]``."""
     check_sparse(processor)
+    edge = as_edge_features(edge)
     if isinstance(processor, MessagePassing):
         return _message_passing(processor, node, edge, graph, hidden, st)
     if isinstance(processor, GAT):
@@ -66,16 +92,21 @@ def sparse_activation_floats(processor, nodes: int, edges: int, triplets: int, h
     return 4 * edges * processor.heads + 2 * edges * hidden + 6 * nodes * hidden
 
 
-def _message_passing(p: MessagePassing, node, edge, graph, hidden, st: Structure):
+def _message_passing(p: MessagePassing, node, edge: EdgeFeatures, graph, hidden, st: Structure):
     z = torch.cat([node, hidden], dim=-1)
-    s, r = st.senders, st.receivers
     if p.adjacency == "self":
-        msgs = p.m1(z) + p.m2(z) + p.me(edge[st.self_edge]) + p.mg(graph)[st.node_graph]
+        self_e = EdgeFeatures(edge.x[st.self_edge], edge.weight, edge.bias,
+                              None if edge.dense is None else edge.dense[st.self_edge], edge.memo)
+        msgs = p.m1(z) + p.m2(z) + self_e.project(p.me) + p.mg(graph)[st.node_graph]
         agg = p.mlp2(torch.relu(p.mlp1(torch.relu(msgs))))
     else:
-        pre = p.me(edge) + p.m2(z)[s] + p.m1(z)[r] + p.mg(graph)[st.edge_graph]
-        msgs = p.mlp2(torch.relu(p.mlp1(torch.relu(pre))))
-        agg = segment_max(msgs, r, st.num_nodes)
+        # relu(pre-messages) [M, H] from sender i to receiver j, written once
+        pre = edge_affine(edge, p.me, p.m2(z) + p.mg(graph)[st.node_graph], st.senders, p.m1(z), st.receivers,
+                          relu=True)
+        msgs = F.linear(linear_relu(pre, p.mlp1), p.mlp2.weight)
+        del pre
+        # max_i(W m_i + b) = max_i(W m_i) + b: the bias is added after the aggregation
+        agg = segment_max(msgs, st.receivers, st.num_nodes) + p.mlp2.bias
     out = torch.relu(p.o1(z) + p.o2(agg))
     if p.ln is not None:
         out = p.ln(out)
@@ -86,13 +117,14 @@ def _message_passing(p: MessagePassing, node, edge, graph, hidden, st: Structure
     return out, tri
 
 
-def _triplets(p: MessagePassing, z, edge, graph, st: Structure) -> Tensor:
+def _triplets(p: MessagePassing, z, edge: EdgeFeatures, graph, st: Structure) -> Tensor:
     ij, ik, jk = st.triplets()
     i = st.senders[ij]
-    part = p.t1(z)[i] + p.te1(edge)[ij] + p.te2(edge)[ik]  # the i-dependent terms, [P, F]
+    part = p.t1(z)[i] + edge.project(p.te1)[ij] + edge.project(p.te2)[ik]  # the i-dependent terms, [P, F]
     best = segment_max(part, jk, st.num_edges)
-    tri = best + p.t2(z)[st.senders] + p.t3(z)[st.receivers] + p.te3(edge) + p.tg(graph)[st.edge_graph]
-    return torch.relu(p.o3(tri))
+    tri = (best + p.t2(z)[st.senders] + p.t3(z)[st.receivers] + edge.project(p.te3)
+           + p.tg(graph)[st.edge_graph])
+    return linear_relu(tri, p.o3)
 
 
 def _attend(p, logits: Tensor, z: Tensor, st: Structure) -> Tensor:
@@ -105,16 +137,16 @@ def _attend(p, logits: Tensor, z: Tensor, st: Structure) -> Tensor:
     return p.ln(out) if p.ln is not None else out
 
 
-def _gat(p: GAT, node, edge, graph, hidden, st: Structure) -> Tensor:
+def _gat(p: GAT, node, edge: EdgeFeatures, graph, hidden, st: Structure) -> Tensor:
     z = torch.cat([node, hidden], dim=-1)
-    logits = p.a1(z)[st.senders] + p.a2(z)[st.receivers] + p.ae(edge) + p.ag(graph)[st.edge_graph]
+    logits = p.a1(z)[st.senders] + p.a2(z)[st.receivers] + edge.project(p.ae) + p.ag(graph)[st.edge_graph]
     return _attend(p, F.leaky_relu(logits), z, st)
 
 
-def _gatv2(p: GATv2, node, edge, graph, hidden, st: Structure) -> Tensor:
+def _gatv2(p: GATv2, node, edge: EdgeFeatures, graph, hidden, st: Structure) -> Tensor:
     z = torch.cat([node, hidden], dim=-1)
     h = p.skip.out_features
-    pre = p.w1(z)[st.receivers] + p.w2(z)[st.senders] + p.we(edge) + p.wg(graph)[st.edge_graph]
+    pre = edge_affine(edge, p.we, p.w2(z) + p.wg(graph)[st.node_graph], st.senders, p.w1(z), st.receivers)
     pre = F.leaky_relu(pre).view(-1, p.heads, h // p.heads)
     logits = torch.einsum("mhf,hf->mh", pre, p.att) + p.att_bias
     return _attend(p, logits, z, st)
