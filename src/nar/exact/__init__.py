@@ -5,6 +5,8 @@ layout plus templates built from :mod:`nar.exact.gadgets`; :mod:`nar.exact.compi
 templates into sparse masks and :mod:`nar.exact.executor` runs the GNN of Equation 2 of the seed
 paper over a batch of graphs with a predictor: ``IdealPredictor`` (OR of matched labels),
 ``NTKPredictor`` (:mod:`nar.exact.ntk`) or ``EnsemblePredictor`` (:mod:`nar.exact.ensemble`).
+:mod:`nar.exact.local` compiles a LOCAL algorithm written in plain Python (``LocalAlgorithm``) into
+such a program.
 
 Example::
 
@@ -26,6 +28,8 @@ _EXPORTS = {
     "IdealPredictor": "executor", "RunResult": "executor", "SlotCollision": "executor", "run": "executor",
     "Graph": "graph", "GraphBatch": "graph", "local_ids": "graph",
     "Layout": "layout", "from_bits": "layout", "to_bits": "layout",
+    "KEY": "local", "LocalAlgorithm": "local", "LocalCompileError": "local", "compile_rule": "local",
+    "program_class": "local", "small": "local", "simulate": "local_runtime",
     "NTKPredictor": "ntk", "max_safe_matches": "ntk",
     "PROGRAMS": "programs", "ExactProgram": "programs", "get_program": "programs",
     "Program": "templates", "Template": "templates",

@@ -24,7 +24,7 @@ from ..validation import InputError
 PREDICTORS = ("ideal", "ntk", "ensemble")
 # The registered program names, spelled out so that building the parser does not import torch
 # (tests check this tuple against nar.exact.programs.PROGRAMS).
-PROGRAM_NAMES = ("bellman_ford", "bfs", "dfs", "flooding")
+PROGRAM_NAMES = ("bellman_ford", "bfs", "components", "dfs", "flooding", "greedy_colour", "leader", "local_bfs", "mis")
 
 
 def _range(text: str) -> tuple[int, int]:

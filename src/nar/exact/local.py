@@ -795,8 +795,20 @@ def build_program(plan: Plan, D: int, l: int, S: int):
 def program_class(alg: LocalAlgorithm):
     """An :class:`~nar.exact.programs.ExactProgram` subclass running ``alg`` (construct it with
     ``D``, ``l`` = key width, ``slots``)."""
-    from .local_runtime import LocalProgram
+    from .programs.local_program import LocalProgram
 
     return type(f"Local_{alg.name}", (LocalProgram,),
                 {"name": alg.name, "algorithm": alg, "needs_connected": alg.needs_connected,
                  "__doc__": alg.doc or f"The LOCAL algorithm {alg.name!r}, compiled."})
+
+
+def outputs(alg: LocalAlgorithm, plan, fields: dict) -> dict:
+    """The algorithm's decoded outputs from its state fields (``halted`` added when it has ``halt``)."""
+    out = dict(alg.output(dict(fields))) if alg.output is not None else dict(fields)
+    if plan.halt_table is not None:
+        shape = tuple(spec.values for _, spec in plan.small_state)
+        table = np.zeros(shape, dtype=bool)
+        for sv, h in plan.halt_table.items():
+            table[sv] = h
+        out["halted"] = table[tuple(np.asarray(fields[n]) for n, _ in plan.small_state)]
+    return out
