@@ -70,6 +70,61 @@ def test_flooding_tree_sizes(D, N):
     assert Flooding(D=D, l=1, slots=D + 1).compiled.N == N
 
 
+def _grid(rows, cols):
+    idx = np.arange(rows * cols).reshape(rows, cols)
+    return np.concatenate([np.stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()], 1),
+                           np.stack([idx[:-1].ravel(), idx[1:].ravel()], 1)])
+
+
+def _long_path_graphs():
+    """Graphs with long shortest paths: weighted paths, grids (unit and random weights), a cycle
+    whose heavy edge makes the shortest path to its far side go the long way round."""
+    rng = np.random.default_rng(5)
+    path = np.stack([np.arange(15), np.arange(1, 16)], 1)
+    cycle = np.concatenate([path, [[15, 0]]])
+    return [Graph(16, path, rng.integers(1, 4, 15)), Graph(25, _grid(5, 5), np.ones(40, dtype=int)),
+            Graph(24, _grid(4, 6), rng.integers(0, 4, 38)), Graph(30, _grid(3, 10), rng.integers(1, 8, 47)),
+            Graph(16, cycle, np.r_[np.ones(15, dtype=int), [20]])]
+
+
+def test_bellman_ford_bound_is_the_shortest_path_depth_and_tight():
+    """The iteration bound is P times the fewest-edge shortest-path depth (a networkx oracle), not
+    P (n - 1): on a 5 x 5 grid 8 rounds instead of 24.  At the bound every graph equals the oracle;
+    one round earlier each graph is wrong somewhere."""
+    nx = pytest.importorskip("networkx")
+    for g in _long_path_graphs():
+        G = nx.Graph()
+        G.add_nodes_from(range(g.n))
+        G.add_weighted_edges_from((int(a), int(b), int(c)) for (a, b), c in zip(g.edges, g.weights))
+        dist = nx.single_source_dijkstra_path_length(G, 0)
+        lex = nx.single_source_dijkstra_path_length(G, 0, weight=lambda u, v, d: d["weight"] * g.n + 1)
+        depth = max(lex[v] % g.n for v in lex)
+        prog = get_program("bellman_ford")(D=4, l=get_program("bellman_ford").bits_for([g], 0))
+        assert prog.bound(g, 0) == prog.period * max(depth, 1) <= prog.period * (g.n - 1)
+        out, _, _ = prog.execute(g, 0)
+        assert out[0]["dist"].tolist() == [dist[v] for v in range(g.n)]
+        assert np.array_equal(out[0]["parent"], shortest_path_truth(g, 0)["parent"])
+        early, _, _ = prog.execute(g, 0, steps=prog.bound(g, 0) - prog.period)
+        assert early[0]["dist"].tolist() != out[0]["dist"].tolist()
+    assert get_program("bellman_ford")(D=4, l=4).bound(_long_path_graphs()[1], 0) == 8 * (3 * 4 + 5)
+
+
+def test_bellman_ford_bits_fit_the_distances_not_n_times_the_weight():
+    """``bits_for``: the largest shortest distance (from the given source, else a bound valid for
+    every source), not ``(n - 1) * max weight``; the program then runs from any source."""
+    cls = get_program("bellman_ford")
+    g = Graph(25, _grid(5, 5), np.ones(40, dtype=int))       # distances from corner 0 up to 8
+    assert cls.bits_for([g], 0) == 4 and cls.bits_for([g], 12) == 3 and cls.bits_for([g]) == 5
+    prog = cls(D=4, l=cls.bits_for([g]))
+    for s in (0, 12, 24):
+        out, _, _ = prog.execute(g, s)
+        assert np.array_equal(out[0]["dist"], shortest_path_truth(g, s)["dist"])
+    two = Graph(6, np.array([[0, 1], [1, 2], [3, 4], [4, 5]]), np.array([3, 3, 7, 7]))
+    assert cls.bits_for([two]) == (2 * 14).bit_length()     # the far component counts too
+    out, _, _ = cls(D=2, l=cls.bits_for([two])).execute(two, 3)
+    assert out[0]["dist"].tolist() == [-1, -1, -1, 0, 7, 14]
+
+
 def test_flooding_bound_is_tight_enough():
     """On a path the message needs every one of the ecc * (d + 3) steps at worst; check the
     snapshot at the bound is right and one hop's worth of steps earlier is not."""

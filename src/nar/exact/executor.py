@@ -59,6 +59,9 @@ class IdealPredictor(Predictor):
         return counts > 0
 
 
+_FAR = 1e30  # beyond any learned mean
+
+
 @dataclass
 class RunStats:
     """What a run saw: matches per node and, for learned predictors, the margin around ``tau``."""
@@ -70,17 +73,25 @@ class RunStats:
     mismatches: int = 0             # (node, step) pairs whose learned output differs from ideal
     max_comm: float = 0.0
 
-    def merge_step(self, m: torch.Tensor, mu: torch.Tensor | None, ideal: torch.Tensor,
-                   H: torch.Tensor | None, comm_max: float) -> None:
-        self.steps += 1
+    def merge_chunk(self, m: torch.Tensor, mu: torch.Tensor | None, ideal: torch.Tensor,
+                    H: torch.Tensor | None) -> None:
+        """Fold the matches and margins of some nodes of the current step into the totals."""
         self.max_matched = max(self.max_matched, int(m.max()) if m.numel() else 0)
-        self.max_comm = max(self.max_comm, comm_max)
         if mu is not None and mu.numel():
-            inf = torch.tensor(float("inf"), dtype=mu.dtype)
-            self.min_pos = min(self.min_pos, float(torch.where(ideal, mu, inf).min()))
-            self.max_neg = max(self.max_neg, float(torch.where(ideal, -inf, mu).max()))
+            # masked min / max without boolean indexing: push the other class out of range
+            # (``mu + 0`` is exact, so the extremes are the true ones)
+            pos = float((~ideal).to(mu.dtype).mul_(_FAR).add_(mu).min())
+            neg = float(ideal.to(mu.dtype).mul_(-_FAR).add_(mu).max())
+            if pos < _FAR / 2:
+                self.min_pos = min(self.min_pos, pos)
+            if neg > -_FAR / 2:
+                self.max_neg = max(self.max_neg, neg)
             if H is not None:
                 self.mismatches += int((H != ideal).any(0).sum())
+
+    def end_step(self, comm_max: float) -> None:
+        self.steps += 1
+        self.max_comm = max(self.max_comm, comm_max)
 
     @property
     def midgap(self) -> float:
@@ -145,6 +156,7 @@ def _run(compiled, batch, X0, predictor, steps, record_at, heaviside, track, obs
     for g in record.get(0, []):
         snaps[g] = XT[:, batch.rows(g)].T.numpy().copy()
     dedupe = (batch.R >= 4096) if dedupe is None else dedupe
+    chunk = max(64, CHUNK_ELEMENTS // max(compiled.N, compiled.k))
     for t in range(1, steps + 1):
         inverse = None
         if dedupe and binary:
@@ -152,20 +164,13 @@ def _run(compiled, batch, X0, predictor, steps, record_at, heaviside, track, obs
             if len(rep) > batch.R // 2 and t > 1:
                 dedupe, inverse = False, None  # too few repeats to pay for the sort
         XU = XT if inverse is None else torch.index_select(XT, 1, rep)
-        matched = compiled.match_t(XU) if binary else compiled.match_exact_t(XU)
-        m = matched.sum(0)
-        counts = compiled.counts_t(matched)
-        mu = predictor.mean(compiled, matched, m, counts)
-        ideal = counts > 0
-        if binary:
-            Hb = predictor.binarize(counts, mu)
-            H = Hb.to(dtype)
-        else:
-            Hb, H = None, mu.to(dtype)
+        H, mu = _local_step(compiled, predictor, XU, binary, dtype, stats if track else None,
+                            chunk, keep_mean=observe is not None)
         if inverse is not None:
             H = torch.index_select(H, 1, inverse)
+            mu = None if mu is None else torch.index_select(mu, 1, inverse)
         comm = batch.aggregate(H[c0:].T.contiguous()).T
-        XT = H if H.dtype == dtype and H.is_contiguous() else H.to(dtype).contiguous()
+        XT = H
         XT[c0:] = comm
         if heaviside == "after":
             XT = (XT > predictor.tau).to(dtype)
@@ -174,12 +179,43 @@ def _run(compiled, batch, X0, predictor, steps, record_at, heaviside, track, obs
             raise SlotCollision(f"step {t}: an aggregated communication bit reached {comm_max:g}; two "
                                 "nodes within two hops wrote the same slot")
         if track:
-            stats.merge_step(m, mu if binary else None, ideal, Hb, comm_max)
+            stats.end_step(comm_max)
         if observe is not None:
             observe(t, XT, mu)
         for g in record.get(t, []):
             snaps[g] = XT[:, batch.rows(g)].T.numpy().copy()
     return RunResult(final=XT.T.numpy().copy(), snapshots=snaps, stats=stats)
+
+
+CHUNK_ELEMENTS = 1 << 21  # columns per local-step chunk: about 2M entries of [max(N, k), chunk]
+
+
+def _local_step(compiled, predictor, XU, binary, dtype, stats, chunk, keep_mean=False):
+    """The local half of a step on states ``XU [k, U]``, ``chunk`` columns at a time (a node's
+    output depends on its own state only, so the temporaries ``[N, chunk]`` stay small): returns
+    ``H [k, U]`` (``dtype``, contiguous) and, if ``keep_mean``, the learned mean ``[k, U]``."""
+    k, U = XU.shape
+    H = torch.empty((k, U), dtype=dtype)
+    mus = [] if keep_mean else None
+    for lo in range(0, max(U, 1), chunk):
+        X = XU[:, lo: lo + chunk]
+        matched = compiled.match_t(X) if binary else compiled.match_exact_t(X)
+        m = matched.sum(0)
+        counts = compiled.counts_t(matched)
+        mu = predictor.mean(compiled, matched, m, counts)
+        ideal = counts > 0
+        if binary:
+            Hb = predictor.binarize(counts, mu)
+            H[:, lo: lo + chunk] = Hb
+        else:
+            Hb = None
+            H[:, lo: lo + chunk] = mu
+        if stats is not None:
+            stats.merge_chunk(m, mu if binary else None, ideal, Hb)
+        if keep_mean:
+            mus.append(mu)
+    mu = None if not keep_mean or mus[0] is None else torch.cat(mus, 1)
+    return H, mu
 
 
 def unique_columns(XT: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -175,6 +175,22 @@ def bfs_order(g: Graph) -> list[int]:
     return order
 
 
+def component_roots(g: Graph) -> list[int]:
+    """The smallest node of every connected component."""
+    label = np.arange(g.n)
+    e = g.edges
+    while len(e):  # min-label propagation with pointer jumping: O(log n) rounds of vector ops
+        lo = np.minimum(label[e[:, 0]], label[e[:, 1]])
+        new = label.copy()
+        np.minimum.at(new, e[:, 0], lo)
+        np.minimum.at(new, e[:, 1], lo)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    return np.flatnonzero(label == np.arange(g.n)).tolist()
+
+
 def local_ids(g: Graph) -> np.ndarray:
     """Greedy distance-2 colouring in BFS order: ``ids[v]`` in ``0..``, unique within two hops."""
     adj = g.adj

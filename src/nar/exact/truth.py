@@ -56,42 +56,60 @@ def dfs_truth(g: Graph, source: int) -> dict[str, np.ndarray]:
     return {"visited": order >= 0, "parent": parent, "order": order}
 
 
-def shortest_path_truth(g: Graph, source: int) -> dict[str, np.ndarray]:
+def shortest_path_hops(g: Graph, source) -> tuple[np.ndarray, np.ndarray]:
+    """Dijkstra on the key (distance, hops): ``dist[v]`` (``-1`` unreachable) and ``hops[v]``, the
+    fewest edges of a shortest path to ``v`` (``-1`` unreachable).  Synchronous Bellman-Ford has
+    every distance final after ``max(hops)`` rounds (round ``r`` knows the best walk of ``<= r``
+    edges), which is the depth its iteration bound grows with.  ``source`` may be a list of nodes
+    (distances to the nearest one)."""
     w = g.weight_of()
     dist = np.full(g.n, -1, dtype=np.int64)
-    best = {source: 0}
-    heap = [(0, source)]
+    hops = np.full(g.n, -1, dtype=np.int64)
+    roots = [int(source)] if np.ndim(source) == 0 else [int(s) for s in source]
+    best = {s: (0, 0) for s in roots}
+    heap = [(0, 0, s) for s in roots]
     while heap:
-        d, u = heapq.heappop(heap)
+        d, h, u = heapq.heappop(heap)
         if dist[u] >= 0:
             continue
-        dist[u] = d
+        dist[u], hops[u] = d, h
         for v in g.adj[u]:
-            nd = d + int(w[(u, v)])
-            if dist[v] < 0 and nd < best.get(v, nd + 1):
-                best[v] = nd
-                heapq.heappush(heap, (nd, v))
+            key = (d + int(w[(u, v)]), h + 1)
+            if dist[v] < 0 and key < best.get(v, (key[0] + 1, 0)):
+                best[v] = key
+                heapq.heappush(heap, (*key, v))
+    return dist, hops
+
+
+def shortest_path_truth(g: Graph, source: int) -> dict[str, np.ndarray]:
+    dist, _ = shortest_path_hops(g, source)
     return {"reached": dist >= 0, "dist": dist, "parent": synchronous_bf_parents(g, source)}
 
 
 def synchronous_bf_parents(g: Graph, source: int) -> np.ndarray:
     """Parents of synchronous Bellman-Ford rounds: every node takes the best offer ``d[u] + w``
     from the previous round's finite ``d``; it changes only on a strict improvement, and the
-    smallest ``u`` wins among equal offers."""
-    w = g.weight_of()
+    smallest ``u`` wins among equal offers.  One vectorised pass over the directed edges per round
+    (the best offer of ``v`` is the minimum of the key ``offer * n + u``), until nothing changes."""
+    n = g.n
+    e = g.edges
+    wt = np.ones(len(e), dtype=np.int64) if g.weights is None else np.asarray(g.weights).astype(np.int64)
+    src = np.concatenate([e[:, 0], e[:, 1]])
+    dst = np.concatenate([e[:, 1], e[:, 0]])
+    w = np.concatenate([wt, wt])
     INF = np.iinfo(np.int64).max
-    d = np.full(g.n, INF, dtype=np.int64)
+    d = np.full(n, INF, dtype=np.int64)
     d[source] = 0
-    parent = np.arange(g.n)
-    for _ in range(max(g.n - 1, 0)):
-        new_d, new_p = d.copy(), parent.copy()
-        for v in range(g.n):
-            offers = [(d[u] + int(w[(u, v)]), u) for u in g.adj[v] if d[u] < INF]
-            if offers:
-                val, u = min(offers)
-                if val < d[v]:
-                    new_d[v], new_p[v] = val, u
-        if np.array_equal(new_d, d):
+    parent = np.arange(n)
+    for _ in range(max(n - 1, 0)):
+        live = d[src] < INF
+        key = np.full(n, INF, dtype=np.int64)
+        np.minimum.at(key, dst[live], (d[src[live]] + w[live]) * n + src[live])
+        has = key < INF
+        offer = np.where(has, key // n, INF)
+        better = offer < d
+        if not better.any():
             break
-        d, parent = new_d, new_p
+        d = np.where(better, offer, d)
+        parent = np.where(better, key % n, parent)
     return parent
