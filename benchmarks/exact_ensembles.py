@@ -17,10 +17,15 @@ training residual).  The largest ensemble is then also run end to end through th
   Bellman-Ford on 100 graphs of the reference distribution (n <= 7, D <= 3).
 
     python benchmarks/exact_ensembles.py [--parts trees graphs programs] [--width 512] [--members 1024]
+        [--programs bfs dfs bellman_ford] [--budget SECONDS] [--cache runs/exact_ensembles] [--json FILE]
+
+The ``programs`` part trains with checkpoints (one file per program, written atomically after
+every 64 members): rerunning resumes, and ``--budget`` caps the training seconds of one run.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -28,8 +33,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nar.exact.ensemble import EnsemblePredictor, train_for
-from nar.exact.experiments import collect_inputs, ensemble_curve, flooding_cases, labelled_trees
+from nar.exact.ensemble import EnsemblePredictor, train_cached, train_for
+from nar.exact.experiments import (collect_inputs, ensemble_curve, ensemble_size_bound, failing_templates,
+                                   flooding_cases, labelled_trees)
 from nar.exact.programs import get_program
 from nar.exact.programs.flooding import Flooding
 from nar.exact.verification import bounded_graph, reference_graphs, verify
@@ -106,16 +112,65 @@ def graphs_part(width, members, count=300):
     return rows
 
 
-def programs_part(width, members):
+def programs_part(width, members, budget, cache: Path, names=("bfs", "dfs", "bellman_ford")):
+    """Checkpointed training (``runs/exact_ensembles/*.pt``; a rerun resumes, a larger
+    ``--members`` only trains the new members), at most ``budget`` training seconds per program
+    and run; then case accuracy against size, the paper's bound and the end-to-end GNN run."""
     rows = []
-    for name in ("bfs", "dfs", "bellman_ford"):
+    for name in names:
         cls = get_program(name)
         w = (1, 3) if cls.weighted else None
         gs = reference_graphs(np.random.default_rng(0), 100, (2, 7), 3, w)
         cal = reference_graphs(np.random.default_rng(1), 100, (2, 7), 3, w)
         prog = cls(D=3, l=cls.bits_for(gs + cal))
-        rows.append(evaluate(f"{name} n<=7 D<=3", prog, gs, None, cal, None, width, members, e2e=(gs, None)))
+        C = prog.compiled
+        t0 = time.perf_counter()
+        inp, calib = collect_inputs(prog, gs), collect_inputs(prog, cal)
+        tau = calib.midgap()
+        T = int(max(prog.bound(g, 0) for g in gs))
+        bound = ensemble_size_bound(inp, C, tau, T)
+        path = cache / f"{name}-D3-l{prog.l}-w{width}.pt"
+        ens, info = train_cached(C, path, width=width, members=members, steps=TRAIN["steps"],
+                                 tol=TRAIN["tol"], max_seconds=budget,
+                                 progress=lambda n, s, r: print(f"   {name}: {n} members trained, "
+                                                                f"{s:.0f} s, residual {r:.1e}", flush=True))
+        t1 = time.perf_counter()
+        curves = ensemble_curve(ens, inp, SIZES, {"midgap": tau, "1e-3": 1e-3})
+        full = (ens.mean(inp.encoded()) > tau).numpy()
+        row = {"name": f"{name} n<=7 D<=3", "program": name, "cases": inp.cases, "inputs": len(inp.matched),
+               "N": C.N, "k": C.k, "l": prog.l, "T": T, "tau": tau, "width": width, "members": ens.M,
+               "asked": members, "train_s": info["seconds"], "residual": info["max_residual"],
+               "curves": curves, "need_mid": first_size(curves["midgap"]), "need_zero": first_size(curves["1e-3"]),
+               "ntk": inp.case_accuracy(inp.mu > 1e-9), "bound": bound, "acc_all": inp.case_accuracy(full),
+               "collisions": failing_templates(inp, C, full), "wall_s": t1 - t0}
+        t2 = time.perf_counter()
+        rep = verify(prog, gs, EnsemblePredictor(ens, tau=tau), cross_check=False)
+        row["e2e"] = (rep.passed, len(gs), time.perf_counter() - t2, ens.M)
+        print(f"{row['name']:<22} N {C.N} k {C.k} l {prog.l} inputs {row['inputs']} tau {tau:.4f} | "
+              f"{ens.M}/{members} members x width {width}, {info['seconds']:.0f} s training, residual "
+              f"{info['max_residual']:.1e} | members for 100%: mid-gap {row['need_mid']}, 1e-3 {row['need_zero']} "
+              f"| all {ens.M}: {row['acc_all']:.3f} of cases | end to end: {rep.passed}/{len(gs)} exact "
+              f"({row['e2e'][2]:.1f} s) | bound rho {bound['rho']:.2f}, Num {bound['num']:.3g}, "
+              f"Thr {bound['thr']:.3g}, z>=5 {bound['z5']} | wrong bits written by {row['collisions']}", flush=True)
+        print("   size " + " ".join(f"{s:>6}" for s, *_ in curves["midgap"]))
+        for key in ("midgap", "1e-3"):
+            print(f"   {key:>6} " + " ".join(f"{m:>6.3f}" for _, m, *_ in curves[key]))
+        rows.append(row)
     return rows
+
+
+def table(rows) -> str:
+    """The programs table (Markdown) for benchmarks/fragments/exact_ensembles.md."""
+    out = ["| program | cases | distinct inputs | N | k | mid-gap tau | width | members trained | "
+           "members, mid-gap | members, tau = 1e-3 | train s | end to end | paper bound Num (rho) | z >= 5 |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        b = r["bound"]
+        out.append(f"| {r['name']} | {r['cases']} | {r['inputs']} | {r['N']} | {r['k']} | {r['tau']:.3f} | "
+                   f"{r['width']} | {r['members']} | {r['need_mid'] or '> ' + str(r['members'])} | "
+                   f"{r['need_zero'] or '> ' + str(r['members'])} | {r['train_s']:.0f} | "
+                   f"{r['e2e'][0]}/{r['e2e'][1]} | {b['num']:.3g} ({b['rho']:.2f}) | {b['z5']} |")
+    return "\n".join(out)
 
 
 def plot(rows, path: Path, title: str):
@@ -149,6 +204,13 @@ def main():
     ap.add_argument("--steps", type=int, default=600, help="max training steps (default 600)")
     ap.add_argument("--tol", type=float, default=1e-4, help="training stops at this max residual (default 1e-4)")
     ap.add_argument("--out", type=Path, default=Path("docs/figures"))
+    ap.add_argument("--programs", nargs="+", default=["bfs", "dfs", "bellman_ford"],
+                    choices=["bfs", "dfs", "bellman_ford"])
+    ap.add_argument("--budget", type=float, default=None,
+                    help="programs: at most this many training seconds per program and run (resumable)")
+    ap.add_argument("--cache", type=Path, default=Path("runs/exact_ensembles"),
+                    help="programs: checkpoint folder (default runs/exact_ensembles; not committed)")
+    ap.add_argument("--json", type=Path, default=None, help="programs: write the rows here")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -164,9 +226,11 @@ def main():
         rows = graphs_part(args.width, args.members or 1024)
         plot(rows, args.out / "exact_ensemble_graphs.png", "Flooding on random graphs, n = 5..20")
     if "programs" in args.parts:
-        rows = programs_part(args.width, args.members or 256)
+        rows = programs_part(args.width, args.members or 256, args.budget, args.cache, args.programs)
         plot(rows, args.out / "exact_ensemble_programs.png", "BFS, DFS, Bellman-Ford (n <= 7, D <= 3)")
-
+        print(table(rows))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1, default=float) + "\n")
 
 if __name__ == "__main__":
     main()

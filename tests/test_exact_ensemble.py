@@ -89,3 +89,25 @@ def test_bounds_reproduce_the_reference():
     rows = {r["D"]: r for r in ensemble_bounds([1, 2, 4])}
     assert rows[1]["rho"] == pytest.approx(65.33, abs=0.01) and rows[1]["num"] == pytest.approx(6644, rel=1e-3)
     assert rows[2]["thr"] == pytest.approx(3744, rel=1e-3) and rows[4]["rho"] == pytest.approx(225.25, abs=0.01)
+
+
+def test_train_cached_resumes_and_grows(tmp_path, flood_d2):
+    """Checkpointed training: a budget-stopped run keeps its finished chunks, a resumed run trains
+    only the rest and equals an uninterrupted run; a checkpoint for another task is refused."""
+    from nar import InputError
+    from nar.exact.ensemble import BLOCK, train_cached
+
+    C, path = flood_d2.compiled, tmp_path / "ens.pt"
+    kw = {"width": 16, "steps": 60, "tol": 1e-3}
+    part, info = train_cached(C, path, members=2 * BLOCK + 3, max_seconds=0.0, **kw)
+    assert info["trained"] == BLOCK and part.M == BLOCK and info["resumed_from"] == 0
+    full, info = train_cached(C, path, members=2 * BLOCK + 3, **kw)
+    assert info["resumed_from"] == BLOCK and info["trained"] == full.M == 2 * BLOCK + 3
+    direct = train_for(C, members=2 * BLOCK + 3, **kw)
+    assert torch.equal(full.W1, direct.W1) and torch.equal(full.W2, direct.W2)
+    again, info = train_cached(C, path, members=BLOCK, **kw)  # a prefix: nothing to train
+    assert info["resumed_from"] == BLOCK and torch.equal(again.W1, direct.W1[:BLOCK])
+    with pytest.raises(InputError, match="different training run"):
+        train_cached(C, path, members=4, width=32, steps=60, tol=1e-3)
+    with pytest.raises(InputError, match="different training run"):
+        train_cached(Flooding(D=3, l=1).compiled, path, members=4, **kw)

@@ -19,13 +19,17 @@ the NTK mean as width and ensemble size grow; its spread is the NTK-GP variance.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..validation import InputError
 from .compiler import Compiled
 from .executor import Predictor, unique_columns
 from .ntk import B, training_set
@@ -40,6 +44,9 @@ class TrainLog:
     momentum: float
 
 
+BLOCK = 64  # members per initialisation block (and per training / checkpoint chunk)
+
+
 class MLPEnsemble:
     """``members`` NTK-parameterised two-layer ReLU MLPs ``R^d -> R^k`` (float32, CPU)."""
 
@@ -48,15 +55,24 @@ class MLPEnsemble:
         if min(d_in, d_out, width, members) < 1:
             raise ValueError("d_in, d_out, width and members must be positive")
         self.d, self.k, self.h, self.M = int(d_in), int(d_out), int(width), int(members)
-        gen = torch.Generator().manual_seed(int(seed))
-        self.W1 = torch.randn(self.M, self.d, self.h, generator=gen, dtype=dtype)
-        self.W2 = torch.randn(self.M, self.h, self.k, generator=gen, dtype=dtype)
+        self.seed = int(seed)
+        # members are drawn in blocks of BLOCK, each from its own generator, so member i is the
+        # same whatever the ensemble size (an ensemble can be grown and its training resumed)
+        W1, W2 = [], []
+        for b in range(0, self.M, BLOCK):
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + b // BLOCK)
+            m = min(BLOCK, self.M - b)
+            W1.append(torch.randn(m, self.d, self.h, generator=gen, dtype=dtype))
+            W2.append(torch.randn(m, self.h, self.k, generator=gen, dtype=dtype))
+        self.W1, self.W2 = torch.cat(W1), torch.cat(W2)
         self.log: TrainLog | None = None
 
     # ---- training on X = I ----------------------------------------------------------------------
-    def fit_identity(self, Y: np.ndarray, steps: int = 400, tol: float = 1e-4, chunk: int = 64,
-                     lr: float | None = None, momentum: float | None = None) -> TrainLog:
-        """Train every member on inputs ``e_1..e_d`` with targets ``Y [d, k]`` (``d = d_in``)."""
+    def fit_identity(self, Y: np.ndarray, steps: int = 400, tol: float = 1e-4, chunk: int = BLOCK,
+                     lr: float | None = None, momentum: float | None = None, start: int = 0,
+                     after_chunk=None) -> TrainLog:
+        """Train members ``start..M`` on inputs ``e_1..e_d`` with targets ``Y [d, k]`` (``d = d_in``),
+        ``chunk`` members at a time; ``after_chunk(trained, log)`` is called after each chunk."""
         Y = torch.as_tensor(np.asarray(Y), dtype=self.W1.dtype)
         if Y.shape != (self.d, self.k):
             raise ValueError(f"targets must be [{self.d}, {self.k}], got {tuple(Y.shape)}")
@@ -67,10 +83,12 @@ class MLPEnsemble:
             kappa = 4 * lam_max / lam_min
             momentum = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
         t0, worst, done = time.perf_counter(), 0.0, 0
-        for lo in range(0, self.M, chunk):
+        for lo in range(int(start), self.M, chunk):
             W1, W2 = self.W1[lo: lo + chunk], self.W2[lo: lo + chunk]
             res, n = self._fit_chunk(W1, W2, Y, steps, tol, lr, momentum)
             worst, done = max(worst, res), max(done, n)
+            if after_chunk is not None:
+                after_chunk(min(lo + chunk, self.M), TrainLog(done, time.perf_counter() - t0, worst, lr, momentum))
         self.log = TrainLog(done, time.perf_counter() - t0, worst, lr, momentum)
         return self.log
 
@@ -93,6 +111,15 @@ class MLPEnsemble:
             W1.add_(v1)
             W2.add_(v2)
         return res, step
+
+    def subset(self, members: int) -> "MLPEnsemble":
+        """The first ``members`` members (shared weights, no copy)."""
+        if not 1 <= members <= self.M:
+            raise ValueError(f"members must be in [1, {self.M}], got {members}")
+        out = object.__new__(MLPEnsemble)
+        out.__dict__.update(self.__dict__)
+        out.M, out.W1, out.W2 = int(members), self.W1[:members], self.W2[:members]
+        return out
 
     # ---- prediction ---------------------------------------------------------------------------
     def member_outputs(self, E: np.ndarray | torch.Tensor, lo: int = 0, hi: int | None = None) -> torch.Tensor:
@@ -135,6 +162,89 @@ def train_for(compiled: Compiled, width: int = 512, members: int = 64, pad: int 
     ens = MLPEnsemble(X.shape[1], compiled.k, width, members, seed)
     ens.fit_identity(Y, steps=steps, tol=tol, chunk=chunk)
     return ens
+
+
+def _fingerprint(compiled: Compiled, pad: int) -> str:
+    """Hash of the training set (labels and padding): a cache is only reused for the same task."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(compiled.Y.numpy().astype(np.uint8)).tobytes())
+    h.update(f"{compiled.N},{compiled.k},{int(pad)}".encode())
+    return h.hexdigest()[:16]
+
+
+def train_cached(compiled: Compiled, path, width: int = 512, members: int = 64, pad: int = 0,
+                 seed: int = 0, steps: int = 400, tol: float = 1e-4, max_seconds: float | None = None,
+                 progress=None) -> tuple[MLPEnsemble, dict]:
+    """:func:`train_for` with a checkpoint at ``path``: after every chunk of :data:`BLOCK` members
+    the trained members are written atomically (temp file + ``os.replace``, under
+    :func:`nar.locking.locked`), so an interrupted or budget-limited run resumes where it stopped
+    and a later call with more ``members`` only trains the new ones.  A checkpoint made for another
+    training set, width, seed or schedule is an :class:`InputError`.
+
+    ``max_seconds``: stop starting new chunks after this much training time (the returned
+    ensemble then holds the members trained so far).  Returns ``(ensemble, info)``; ``info`` has
+    ``trained`` (members), ``seconds`` (training time summed over all sessions), ``max_residual``
+    and ``resumed_from``."""
+    from ..locking import locked
+
+    path = Path(path)
+    X, Y = training_set(compiled, pad)
+    meta = {"fingerprint": _fingerprint(compiled, pad), "d": int(X.shape[1]), "k": int(compiled.k),
+            "width": int(width), "seed": int(seed), "steps": int(steps), "tol": float(tol)}
+    ens = MLPEnsemble(X.shape[1], compiled.k, width, members, seed)
+    done, seconds, residual = 0, 0.0, 0.0
+    if path.exists():
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        other = {key: saved["meta"].get(key) for key in meta}
+        if other != meta:
+            diff = {key: (other[key], meta[key]) for key in meta if other[key] != meta[key]}
+            raise InputError(f"ensemble checkpoint {path} was made for a different training run "
+                             f"(saved vs asked: {diff}); delete it or pass another path")
+        done = min(int(saved["trained"]), ens.M)
+        ens.W1[:done], ens.W2[:done] = saved["W1"][:done], saved["W2"][:done]
+        seconds, residual = float(saved["seconds"]), float(saved["max_residual"])
+    resumed_from = done
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+
+    def save(trained, log):
+        nonlocal seconds, residual, steps_done
+        steps_done = max(steps_done, log.steps)
+        seconds_now = seconds + (time.perf_counter() - t0)
+        residual = max(residual, log.max_residual)
+        with locked(path):
+            old = torch.load(path, map_location="cpu", weights_only=True) if path.exists() else None
+            keep = max(trained, int(old["trained"]) if old else 0)
+            W1 = ens.W1[:trained] if keep == trained else torch.cat([ens.W1[:trained], old["W1"][trained:keep]])
+            W2 = ens.W2[:trained] if keep == trained else torch.cat([ens.W2[:trained], old["W2"][trained:keep]])
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            torch.save({"meta": meta, "trained": keep, "W1": W1.clone(), "W2": W2.clone(),
+                        "seconds": seconds_now, "max_residual": residual}, tmp)
+            os.replace(tmp, path)
+        if progress is not None:
+            progress(trained, seconds_now, residual)
+        if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
+            raise _Budget(trained)
+
+    trained, steps_done = done, 0
+    if done < ens.M:
+        try:
+            ens.fit_identity(Y, steps=steps, tol=tol, start=done, after_chunk=save)
+            trained = ens.M
+        except _Budget as stop:
+            trained = stop.trained
+    if trained < ens.M:
+        ens = ens.subset(trained)
+    seconds += time.perf_counter() - t0 if trained > done else 0.0
+    ens.log = TrainLog(steps_done, seconds, residual, float('nan'), float('nan'))
+    return ens, {"trained": trained, "seconds": seconds, "max_residual": residual,
+                 "resumed_from": resumed_from}
+
+
+class _Budget(Exception):
+    def __init__(self, trained: int):
+        super().__init__(trained)
+        self.trained = trained
 
 
 class EnsemblePredictor(Predictor):

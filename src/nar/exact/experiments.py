@@ -291,3 +291,37 @@ def flooding_cases(graphs: list[Graph], l: int) -> tuple[list[Graph], list[dict]
             gs.append(g)
             ins.append({"message": msg})
     return gs, ins
+
+
+def ensemble_size_bound(inp: Inputs, compiled: Compiled, tau: float, T: int, pad: int = 0) -> dict:
+    """The seed paper's ensemble-size bound ``N_ens >= 8 rho [log(2 n0 T) + n0 log 2]`` for a
+    program, with ``rho`` taken over the inputs the program actually meets (``inp``) against the
+    threshold ``tau``: ``rho = max over inputs and bits of sigma^2 / (mu - tau)^2`` (NTK-GP
+    variance and mean); ``n0`` = training-set size, ``T`` = iteration bound.  ``thr`` is the
+    paper's "theoretical" variant (``rho = n0``).  ``z5`` is the Gaussian estimate of the members
+    needed for every (input, bit) to sit 5 standard deviations of the ensemble mean from ``tau``."""
+    n0 = compiled.N + pad
+    m = inp.matched.sum(1)
+    var = closed_variance(m, n0)[:, None]
+    gap2 = (inp.mu - tau) ** 2
+    rho = float(np.max(var / np.maximum(gap2, 1e-300)))
+    union = math.log(2 * n0 * T) + n0 * math.log(2)
+    return {"rho": rho, "n0": n0, "T": int(T), "num": 8 * rho * union, "thr": 8 * n0 * union,
+            "z5": int(math.ceil(25 * rho))}
+
+
+def failing_templates(inp: Inputs, compiled: Compiled, outputs: np.ndarray, top: int = 5) -> list[tuple[str, int]]:
+    """Where a predictor's ``outputs [U, k]`` differ from the ideal ones: the tags of the templates
+    that write the wrongly predicted bits and were matched there (the colliding templates), with
+    how many (input, bit) errors each tag is involved in, most first."""
+    bad_u, bad_j = np.nonzero(outputs != inp.targets)
+    if bad_u.size == 0:
+        return []
+    tags = np.array([t.tag or "?" for t in compiled.program.templates], dtype=object)
+    Y = compiled.Y.numpy().astype(bool)
+    count: dict[str, int] = {}
+    for u, j in zip(bad_u.tolist(), bad_j.tolist()):
+        hit = inp.matched[u] & Y[:, j] if inp.targets[u, j] else inp.matched[u]
+        for tag in set(tags[hit].tolist()):
+            count[tag] = count.get(tag, 0) + 1
+    return sorted(count.items(), key=lambda kv: -kv[1])[:top]
