@@ -378,3 +378,24 @@ def test_models_without_a_sparse_form_are_refused_with_the_alternatives():
         sparse_model.forward(Reasoner("bfs", "memnet", hidden=16), _bfs_batch())
     with pytest.raises(InputError, match="steps must be 'truth' or a positive int"):
         sparse_model.forward(Reasoner("bfs", "mpnn", hidden=16), _bfs_batch(), steps="learned")
+
+
+def test_chunked_evaluation_equals_one_chunk(monkeypatch):
+    """Without gradients, per-edge work runs in chunks; the values do not change."""
+    from nar.models.sparse import processors as sp_proc
+
+    torch.manual_seed(0)
+    model = Reasoner("bfs", "triplet_gmpnn", hidden=16).eval()
+    batch = collate_sparse([from_dense(t) for t in graph_trajs("bfs", [40, 30], complete=False, seed=5)])
+    monkeypatch.setattr(sp_proc, "CHUNK_BYTES", 1)  # 256-row chunks
+    assert len(sp_proc.edge_chunks(batch.num_edges, 16)) == 1  # gradients recorded: one chunk
+    with torch.no_grad():
+        assert len(sp_proc.edge_chunks(batch.num_edges, 16)) > 2
+        chunked = sparse_model.forward(model, batch)
+    monkeypatch.setattr(sp_proc, "CHUNK_BYTES", 1 << 30)
+    with torch.no_grad():
+        whole = sparse_model.forward(model, batch)
+    for k in whole.outputs:
+        assert torch.allclose(whole.outputs[k], chunked.outputs[k], atol=1e-5)
+    for k in whole.hints:
+        assert torch.allclose(whole.hints[k], chunked.hints[k], atol=1e-5)

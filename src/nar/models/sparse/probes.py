@@ -30,7 +30,7 @@ from ..probe_types import (EdgeLinearDecoder, EdgePointerDecoder, GraphLinearDec
                            NodeLinearDecoder, NodePointerDecoder, TYPES)
 from ..layers import EdgeFeatures
 from .ops import Structure, segment_argmax, segment_log_softmax, segment_max
-from .processors import edge_affine
+from .processors import edge_affine, edge_chunks, edge_rows
 
 SPARSE_TYPES = {Type.SCALAR, Type.MASK, Type.CATEGORICAL, Type.MASK_ONE, Type.POINTER}
 
@@ -102,10 +102,13 @@ def decode(decoder, h: Tensor, e: EdgeFeatures, g: Tensor, st: Structure) -> Ten
     elif isinstance(decoder, NodePointerDecoder):  # i -> j scores score(max(src_i, dst_j + L3 e_ji))
         rev = st.reverse
         e_rev = EdgeFeatures(e.x[rev], e.weight, e.bias, None if e.dense is None else e.dense[rev], e.memo)
-        q = edge_affine(e_rev, decoder.edge, decoder.dst(h), r)
-        src = decoder.src(h).index_select(0, s)
-        q = torch.maximum(q, src, out=q) if not torch.is_grad_enabled() else torch.maximum(q, src)
-        return q @ decoder.score.weight[0]
+        dst, src = decoder.dst(h), decoder.src(h)
+        out = []
+        for sl in edge_chunks(st.num_edges, dst.shape[1]):
+            q = edge_affine(edge_rows(e_rev, sl), decoder.edge, dst, r[sl])
+            q = torch.maximum(q, src.index_select(0, s[sl]))
+            out.append(q @ decoder.score.weight[0])
+        return out[0] if len(out) == 1 else torch.cat(out)
     elif isinstance(decoder, EdgePointerDecoder):
         raise InputError("edge pointer probes have no sparse form")
     elif isinstance(decoder, EdgeLinearDecoder):
