@@ -42,6 +42,7 @@ non-key compared with a key, a domain too large to enumerate.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import operator
@@ -116,6 +117,15 @@ class LocalAlgorithm:
         if D not in self._plans:
             self._plans[D] = compile_rule(self, D)
         return self._plans[D]
+
+    def round_bound(self, g, source: int = 0, inputs: dict | None = None) -> int:
+        """``rounds(g, source, **inputs)`` (the inputs only when ``rounds`` takes them), at least 1."""
+        inputs = {k: v for k, v in (inputs or {}).items() if v is not None}
+        try:
+            inspect.signature(self.rounds).bind(g, source, **inputs)
+        except TypeError:
+            inputs = {}
+        return max(int(self.rounds(g, source, **inputs)), 1)
 
     def program(self, D: int = 3, l: int = 4, slots: int | None = None):
         """An :class:`~nar.exact.programs.ExactProgram` instance for degree ``D``, key width ``l``."""

@@ -31,7 +31,7 @@ def simulate(alg: LocalAlgorithm, g: Graph, source: int = 0, rounds: int | None 
         m = {n: int(msg.get(n, 0)) for n, _ in ms}
         m.update({n: msg.get(n, Key(None, 0, 0)) for n in mk})
         msgs.append(m)
-    R = alg.rounds(g, source) if rounds is None else rounds
+    R = alg.round_bound(g, source, inputs) if rounds is None else rounds
     for r in range(1, int(R) + 1):
         rnd = Key(None, None, r)
         new_states, new_msgs = [], []

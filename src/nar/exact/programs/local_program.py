@@ -58,7 +58,7 @@ class LocalProgram(ExactProgram):
                              f"l={self.l}; the largest is {int(ids.max())}: use l >= {int(ids.max()).bit_length()}")
         self._inputs(g, source, extra)
         if self.plan.uses_round:
-            r = int(self.algorithm.rounds(g, source))
+            r = self.algorithm.round_bound(g, source, extra)
             if r >= 2 ** self.l:
                 raise InputError(f"{self.name}: the round number reaches {r}, above what l={self.l} bits hold; "
                                  f"use l >= {r.bit_length()}")
@@ -89,7 +89,7 @@ class LocalProgram(ExactProgram):
         return X
 
     def bound(self, g, source, **extra):
-        return self.P * max(int(self.algorithm.rounds(g, source)), 1)
+        return self.P * max(self.algorithm.round_bound(g, source, extra), 1)
 
     # ---- outputs ------------------------------------------------------------------------------
     def decode(self, g, source, rows):
@@ -112,7 +112,7 @@ class LocalProgram(ExactProgram):
         except LocalCompileError:
             uses_round = True
         if uses_round:
-            bits = max(bits, max(max(int(alg.rounds(g, 0)), 1).bit_length() for g in graphs))
+            bits = max(bits, max(alg.round_bound(g, 0).bit_length() for g in graphs))
         return bits
 
     def report(self) -> dict:
