@@ -7,8 +7,8 @@ One single-task run per (algorithm, processor, seed) through ``nar.train`` with 
 every processor (steps, batch, width, seeds, learning rate, on-the-fly training data), one thread; the
 processors differ only by name (``nb_heads`` is used by the relational transformer alone).  Runs are
 resumable (rerun the same command); the algorithms are visited in order and, for each, every processor,
-so that an interrupted budget leaves complete rows.  No new run starts once the runs' summed CPU time
-(training and evaluation, ``cpu_seconds`` of ``results.json``) passes ``--budget-min``.
+so that an interrupted budget leaves complete rows.  No new run starts once the CPU time of this script
+(training, data and evaluation, summed over invocations in ``<out>/cpu_ledger.json``) passes ``--budget-min``.
 
 The published numbers used 10,000 steps of batch 32 on GPUs with width 128 (192 for the relational
 transformer); at a CPU budget of a few hundred steps the gap measures the budget, not the model.
@@ -16,6 +16,7 @@ transformer); at a CPU budget of a few hundred steps the gap measures the budget
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -112,21 +113,25 @@ def main(argv=None) -> int:
                        eval_every=max(1, args.steps // 2), checkpoint_every=max(1, args.steps // 3))
     per = caps(algorithms, args.eval_count_cap)
     t0 = time.time()
+    ledger = out / "cpu_ledger.json"
+    spent = json.loads(ledger.read_text())["cpu_seconds"] if ledger.is_file() else 0.0
     if not args.table_only:
+        out.mkdir(parents=True, exist_ok=True)
         for alg in algorithms:
             for proc in PROCESSORS:
-                spent = sum(r.get("cpu_seconds", 0) for r in collect(out, algorithms, seeds).values())
                 if spent > 60 * args.budget_min:
                     print(f"budget spent ({spent:.0f} CPU s): not starting {alg} / {proc}", flush=True)
                     continue
+                c0 = time.process_time()
                 run_suite([alg], seeds, out / proc, base.replace(processor=proc), per_algorithm=per,
                           progress=False)
+                spent += time.process_time() - c0
+                ledger.write_text(json.dumps({"cpu_seconds": round(spent, 1)}) + "\n")
     results = collect(out, algorithms, seeds)
-    spent = sum(r.get("cpu_seconds", 0) for r in results.values())
     head = (f"Core suite, equal budget per run: {args.steps} steps of batch {args.batch_size}, width {args.hidden} "
             f"(relational transformer: {args.hidden // args.head_size} heads of {args.head_size}), Adam 1e-3, "
             f"seeds {seeds}, one CPU thread; validation n=16 and test n=64 on {args.eval_count_cap} samples each. "
-            f"Summed CPU time of the runs (training and evaluation): {spent / 60:.1f} min (budget "
+            f"CPU time of the runs (training, data and evaluation): {spent / 60:.1f} min (budget "
             f"{args.budget_min:.0f} min).")
     text = "\n\n".join([head, table(results, algorithms, seeds), means(results, algorithms, seeds)])
     print(text)
