@@ -820,5 +820,7 @@ def outputs(alg: LocalAlgorithm, plan, fields: dict) -> dict:
         table = np.zeros(shape, dtype=bool)
         for sv, h in plan.halt_table.items():
             table[sv] = h
-        out["halted"] = table[tuple(np.asarray(fields[n]) for n, _ in plan.small_state)]
+        n = len(next(iter(fields.values())))
+        out["halted"] = (table[tuple(np.asarray(fields[f]) for f, _ in plan.small_state)] if plan.small_state
+                         else np.full(n, bool(table[()])))
     return out

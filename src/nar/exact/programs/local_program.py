@@ -53,7 +53,8 @@ class LocalProgram(ExactProgram):
 
     def check(self, g: Graph, source: int, **extra) -> None:
         ids = self._ids(g, extra.get("id"))
-        if ids.min(initial=0) < 0 or ids.max(initial=0) >= 2 ** self.l:
+        keys = self.plan.key_state or self.plan.key_msg
+        if keys and (ids.min(initial=0) < 0 or ids.max(initial=0) >= 2 ** self.l):
             raise InputError(f"{self.name}: node IDs must lie in [0, 2^l) = [0, {2 ** self.l}) for key width "
                              f"l={self.l}; the largest is {int(ids.max())}: use l >= {int(ids.max()).bit_length()}")
         self._inputs(g, source, extra)
