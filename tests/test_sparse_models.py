@@ -399,3 +399,95 @@ def test_chunked_evaluation_equals_one_chunk(monkeypatch):
         assert torch.allclose(whole.outputs[k], chunked.outputs[k], atol=1e-5)
     for k in whole.hints:
         assert torch.allclose(whole.hints[k], chunked.hints[k], atol=1e-5)
+
+
+@pytest.mark.parametrize("algo", ["fast_mis", "eccentricity"])
+def test_salsa_algorithms_run_sparse_once_the_model_knows_their_specs(algo, monkeypatch):
+    """fast_mis / eccentricity (nar.sparse.SALSA_SPECS): forward, loss and scores on sparse batches.  The
+    Reasoner builds heads from nar.specs.SPECS; here its table is extended the way nar.models.spec should."""
+    import nar.models.spec as mspec
+    from nar.models.sparse.evaluate import score
+    from nar.sparse import SALSA_SPECS, sample
+
+    monkeypatch.setattr(mspec, "SPECS", {**mspec.SPECS, **SALSA_SPECS})
+    torch.manual_seed(0)
+    model = Reasoner(algo, "triplet_gmpnn", hidden=16)
+    batch = collate_sparse(sample(algo, 12, 3, 0, graph="er"))
+    out = sparse_model.forward(model, batch, teacher_forcing=0.5)
+    losses = sparse_model.loss(model, out, batch)
+    losses["total"].backward()
+    assert torch.isfinite(losses["total"]) and set(losses) >= {f"output/{k}" for k in out.outputs}
+    s = score(model, batch)
+    assert set(s.outputs) == set(out.outputs) and set(s.hints) == set(out.hints)
+
+
+@pytest.mark.parametrize("graph", ["er", "geometric", "grid"])
+def test_evaluate_draws_sparse_graphs_and_reports_cost(graph):
+    from nar.models.sparse.evaluate import evaluate
+
+    torch.manual_seed(0)
+    model = Reasoner("bfs", "mpnn", hidden=8)
+    res = evaluate(model, "bfs", n=64, graph=graph, count=2, seed=1, batch_graphs=2)
+    assert res.count == 2 and res.n == 64 and res.graph == graph and 0 <= res.scores.score <= 1
+    assert res.seconds_per_graph > 0 and res.peak_bytes > 0 and 64 < res.edges < 64 * 12
+    again = evaluate(model, "bfs", n=64, graph=graph, count=2, seed=1)
+    assert again.scores.score == res.scores.score  # same seed, same graphs, batching does not matter
+    with pytest.raises(InputError, match="graph must be one of er, geometric, grid, got 'ring'"):
+        evaluate(model, "bfs", n=64, graph="ring")
+    with pytest.raises(InputError, match=r"trained on \['bfs'\], not 'dfs'"):
+        evaluate(model, "dfs", n=64)
+    with pytest.raises(InputError, match="n must be an integer >= 1"):
+        evaluate(model, "bfs", n=0)
+
+
+@pytest.mark.slow
+def test_a_dense_trained_run_is_scored_on_large_sparse_graphs(tmp_path, capsys):
+    import argparse
+    import json
+
+    from nar.train import TrainConfig, train
+    from nar.train.sparse_eval import cli_eval, evaluate_run
+
+    cfg = TrainConfig(algorithms=["bfs"], processor="mpnn", hidden=8, steps=2, eval_every=2, checkpoint_every=2,
+                      batch_size=4, train_sizes=[4, 5], val_count=4, test_count=4, val_n=5, test_n=8, device="cpu")
+    train(cfg, tmp_path / "run", progress=False)
+    res = evaluate_run(tmp_path / "run", n=300, graph="geometric", count=1)
+    assert res["bfs"].n == 300 and res["bfs"].processor == "mpnn"
+    args = argparse.Namespace(checkpoint=str(tmp_path / "run"), n=200, graph="er", count=None, seed=None,
+                              algorithm=None, which="best", device="cpu", json=True)
+    assert cli_eval(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["bfs"]["n"] == 200 and out["bfs"]["graph"] == "er" and "seconds_per_graph" in out["bfs"]
+    args.json, args.algorithm = False, "dfs"
+    with pytest.raises(InputError, match=r"--algorithm: this run was trained on \['bfs'\], not \['dfs'\]"):
+        cli_eval(args)
+    args.algorithm = None
+    assert cli_eval(args) == 0
+    assert "| bfs | 200 | 1 |" in capsys.readouterr().out
+
+
+def test_cli_eval_prints_a_table_or_json(monkeypatch, capsys):
+    import argparse
+    import json
+    import types
+
+    import nar.train.sparse_eval as se
+
+    torch.manual_seed(0)
+    fake = types.SimpleNamespace(model=Reasoner("bfs", "mpnn", hidden=8), algorithms=["bfs"], step_count="truth")
+    monkeypatch.setattr(se, "load", lambda path, device, which: fake)
+    args = argparse.Namespace(checkpoint="run", n=100, graph="grid", count=2, seed=4, algorithm=None,
+                              which="best", device="cpu", json=False)
+    assert se.cli_eval(args) == 0
+    text = capsys.readouterr().out
+    assert "sparse grid graphs (n=100, seed=4)" in text and "| bfs | 100 | 2 |" in text and "peak MB" in text
+    args.json = True
+    se.cli_eval(args)
+    assert json.loads(capsys.readouterr().out)["bfs"]["count"] == 2
+    args.graph = "torus"
+    with pytest.raises(InputError, match="--graph must be one of er, geometric, grid"):
+        se.cli_eval(args)
+    fake.step_count = "learned"
+    args.graph = "er"
+    with pytest.raises(InputError, match="ground-truth number of steps"):
+        se.cli_eval(args)

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..specs import SPECS, Location, Stage
+from ..specs import Location, Stage
 from ..types import POINTER_TYPES
 from ..validation import InputError
+from .specs import spec_of
 
 
 @dataclass
@@ -82,7 +83,7 @@ def collate_sparse(trajectories: Sequence) -> SparseBatch:
     if any(t.name != name for t in trajectories):
         raise InputError(f"collate_sparse needs trajectories of one algorithm, got "
                          f"{sorted({t.name for t in trajectories})}")
-    spec = SPECS[name]
+    spec = spec_of(name)
     sizes = np.array([t.n for t in trajectories], dtype=np.int64)
     lengths = np.array([t.length for t in trajectories], dtype=np.int64)
     offsets = np.cumsum(sizes) - sizes

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ...specs import SPECS, Stage, Type
+from ...specs import Stage, Type
 from ...validation import InputError
 from ..evaluation import Scores
 from ..probe_types import METRIC_TYPES
@@ -33,9 +33,9 @@ class SparseScoreAccumulator:
     averaged over steps weighted by the number of such graphs (as :class:`nar.models.evaluation.ScoreAccumulator`)."""
 
     def __init__(self, algorithm: str):
-        if algorithm not in SPECS:
-            raise InputError(f"unknown algorithm {algorithm!r}")
-        self.algorithm, self.spec = algorithm, SPECS[algorithm]
+        from ...sparse.specs import spec_of
+
+        self.algorithm, self.spec = algorithm, spec_of(algorithm)
         self.outputs: dict[str, torch.Tensor] = {}
         self.hints: dict[str, list[torch.Tensor]] = {}
         self.hint_counts: dict[str, list[float]] = {}
