@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import nar
+import nar.sparse
 from nar.sparse import HintLog, SparseGraph, from_dense, to_dense
 from nar.sparse.trajectory import Recorder
 
@@ -165,3 +166,80 @@ def test_sparse_graph_from_networkx():
         (0, 1, 2.0), (1, 0, 2.0), (1, 2, 0.5), (2, 1, 0.5)]
     with pytest.raises(nar.InputError, match="networkx graph"):
         SparseGraph.from_networkx(np.zeros((2, 2)))
+
+
+# ------------------------------------------------------------------------------ samplers
+from nar.sparse import samplers as S  # noqa: E402
+
+
+@pytest.mark.parametrize("family", S.FAMILIES)
+def test_sampler_seed_gives_the_same_graph(family):
+    a, b = S.sample_graph(family, 500, 7), S.sample_graph(family, 500, 7)
+    c = S.sample_graph(family, 500, 8)
+    assert np.array_equal(a.senders, b.senders) and np.array_equal(a.receivers, b.receivers)
+    if family not in ("path", "grid"):  # a grid without drop, like a path, does not depend on the seed
+        assert not (np.array_equal(a.senders, c.senders) and np.array_equal(a.receivers, c.receivers))
+
+
+@pytest.mark.parametrize("family", ["er", "geometric"])
+def test_sampler_mean_degree(family):
+    g = S.sample_graph(family, 20_000, 1, degree=5.0)
+    assert not g.directed and g.num_edges / g.n == pytest.approx(5.0, rel=0.05)
+    d = S.er(20_000, 3.0, 1, directed=True)
+    assert d.directed and d.num_edges / d.n == pytest.approx(3.0, rel=0.05)
+
+
+def test_sampler_connected_option_and_trees():
+    for family in ("er", "geometric", "grid"):
+        g = S.sample_graph(family, 3000, 2, degree=2.0, connected=True, drop=0.4)
+        assert np.unique(S.components(g.n, g.senders, g.receivers)).size == 1, family
+    for g in (S.tree(1000, 3), S.path(1000)):
+        assert g.num_edges == 2 * 999 and np.unique(S.components(g.n, g.senders, g.receivers)).size == 1
+
+
+def test_sampler_orientations_and_weights():
+    dag = S.er(2000, 4.0, 1, acyclic=True, weighted=True, low=0.5, high=2.0)
+    assert dag.directed and dag.weights.min() >= 0.5 and dag.weights.max() <= 2.0
+    from nar.sparse.algorithms_dfs import check_acyclic
+    check_acyclic("test", dag)  # raises on a cycle
+    und = S.geometric(2000, 4.0, 1, weighted=True)
+    assert und.weights.min() >= np.float32(np.sqrt(1e-3)) and und.weights.max() <= np.float32(np.sqrt(1 + 1e-3))
+    assert np.array_equal(und.weights, und.weights.astype(np.float32))
+    grid = S.grid(12, 0)  # 3 x 4
+    assert grid.num_edges == 2 * (3 * 3 + 2 * 4)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: S.er(0), "n must be an integer >= 1"),
+    (lambda: S.er(10, 20.0), r"degree must be in \[0, n - 1\]"),
+    (lambda: S.er(10, seed=-1), "seed must be an integer >= 0"),
+    (lambda: S.grid(10, drop=1.5), r"drop must be in \[0, 1\)"),
+    (lambda: S.sample_graph("hex", 10), "graph family must be one of er, geometric"),
+    (lambda: S.sample_graph("er", 10, orient="up"), "orient must be None, 'random' or 'acyclic'"),
+    (lambda: S.er(10, weighted=True, low=-1.0), "low must be >= 0 for undirected weighted"),
+    (lambda: S.sample_inputs("floyd_warshall", 10), "dense-only"),
+])
+def test_sampler_bad_input(call, match):
+    with pytest.raises(nar.InputError, match=match):
+        call()
+
+
+def test_sampler_at_1e5_nodes_is_sparse_and_fast():
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    t = time.process_time()
+    g = S.er(100_000, 4.0, 0)
+    cpu = time.process_time() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert g.n == 100_000 and peak < 100e6 and cpu < 5.0
+
+
+def test_sparse_sample_is_reproducible():
+    a = nar.sparse.sample("dijkstra", 300, count=2, seed=4, graph="geometric")
+    b = nar.sparse.sample("dijkstra", 300, count=2, seed=4, graph="geometric")
+    assert len(a) == 2
+    for x, y in zip(a, b):
+        assert np.array_equal(x.outputs["pi"], y.outputs["pi"]) and np.array_equal(x.inputs["A"], y.inputs["A"])

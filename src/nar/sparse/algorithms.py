@@ -14,7 +14,7 @@ import heapq
 import numpy as np
 
 from ..validation import InputError
-from .graph import SparseGraph, edge_positions, model_edges
+from .graph import SparseGraph, edge_positions, first_occurrences, model_edges
 from .trajectory import Recorder, SparseTrajectory
 
 
@@ -34,7 +34,9 @@ def begin(name: str, g: SparseGraph, hints: bool, *, source: int | None = None) 
     A = np.zeros(ei.shape[1], np.float32)
     A[edge_positions(ei, g.n, g.senders, g.receivers)] = g.edge_weights
     adj = ((A != 0) | (ei[0] == ei[1])).astype(np.float32)
-    rec.input(A=A, adj=adj)
+    rec.input(adj=adj)
+    if "A" in rec.spec:
+        rec.input(A=A)
     if source is not None:
         rec.input(s=source)
     return rec
@@ -73,7 +75,7 @@ def bfs(g: SparseGraph, s: int, hints: bool = True) -> SparseTrajectory:
         rcv, snd = rcv[ok], snd[ok]
         if not rcv.size:
             break
-        new, first = np.unique(rcv, return_index=True)  # first offer = smallest frontier node
+        new, first = first_occurrences(rcv)  # first offer = smallest frontier node
         pi[new] = snd[first]
         reach[new] = True
         reach_log.set_many(new, 1.0)
@@ -104,7 +106,7 @@ def bellman_ford(g: SparseGraph, s: int, hints: bool = True) -> SparseTrajectory
         offer = d[snd] + w64[eids]
         order = np.lexsort((snd, offer, rcv))  # per receiver: least offer, then smallest sender
         rcv, snd, offer = rcv[order], snd[order], offer[order]
-        v, first = np.unique(rcv, return_index=True)
+        v, first = first_occurrences(rcv)
         best, by = offer[first], snd[first]
         take = ~msk[v] | (best < d[v])
         if not take.any():

@@ -216,12 +216,26 @@ def _reject_duplicates(key: np.ndarray, n: int, message: str) -> None:
         raise InputError("SparseGraph.from_edges: " + message % (k // n, k % n))
 
 
+def unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` by sorting (numpy's hash-based unique is far slower on large int64 arrays)."""
+    s = np.sort(a)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if s.size else s
+
+
+def first_occurrences(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, return_index=True)``: the sorted distinct values and where each first occurs."""
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    first = np.concatenate([[True], s[1:] != s[:-1]]) if s.size else np.zeros(0, bool)
+    return s[first], order[first]
+
+
 def model_edges(n: int, senders: np.ndarray, receivers: np.ndarray) -> np.ndarray:
     """int64 ``[2, M]``: the symmetric closure of the edges plus every self-loop, sorted by
     (sender, receiver) -- the edge set of a :class:`~nar.sparse.SparseTrajectory`."""
     loops = np.arange(n, dtype=np.int64)
     key = np.concatenate([senders * n + receivers, receivers * n + senders, loops * n + loops])
-    key = np.unique(key)
+    key = unique(key)
     return np.stack([key // n, key % n])
 
 

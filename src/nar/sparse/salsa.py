@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import InputError, to_float32_exact
+from ..validation import to_float32_exact
 from .algorithms import begin, require_undirected
 from .graph import SparseGraph, edge_positions
 from .samplers import _rng
@@ -34,7 +34,6 @@ def fast_mis(g: SparseGraph, hints: bool = True, seed=0) -> SparseTrajectory:
     require_undirected("fast_mis", g)
     n = g.n
     rec = begin("fast_mis", g, hints)
-    del rec.inputs["A"]  # SALSA's fast_mis has adj but no A input
     r = to_float32_exact(_rng(seed).random(n))
     rec.input(randomness=r)
     ei = rec.edge_index

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..samplers import uniform
 from ..validation import InputError, to_float32_exact
-from .graph import SparseGraph
+from .graph import SparseGraph, first_occurrences, unique
 
 FAMILIES = ("er", "geometric", "grid", "tree", "path")
 
@@ -72,7 +72,7 @@ def _distinct_pairs(rng: np.random.Generator, n: int, k: int, *, ordered: bool) 
         if not ordered:
             u, v = np.minimum(u, v), np.maximum(u, v)
         keys = np.concatenate([keys, u * n + v])
-        keys = keys[np.sort(np.unique(keys, return_index=True)[1])]  # first occurrences, in draw order
+        keys = keys[np.sort(first_occurrences(keys)[1])]  # first occurrences, in draw order
     keys = keys[:k]
     return keys // n, keys % n
 
@@ -116,7 +116,7 @@ def components(n: int, senders: np.ndarray, receivers: np.ndarray) -> np.ndarray
 def _connect(rng: np.random.Generator, n: int, u: np.ndarray, v: np.ndarray):
     """Add one edge between each pair of consecutive components (see the module docstring)."""
     label = components(n, u, v)
-    roots = np.unique(label)
+    roots = unique(label)
     if roots.size < 2:
         return u, v
     order = np.argsort(label, kind="stable")

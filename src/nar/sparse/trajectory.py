@@ -16,7 +16,7 @@ from ..specs import SPECS, Location, Spec, Stage, Type
 from ..trace import CATEGORIES, Trajectory
 from ..types import dtype_of, one_hot
 from ..validation import InputError
-from .graph import MAX_DENSE_NODES, model_edges
+from .graph import MAX_DENSE_NODES, first_occurrences, model_edges
 from .specs import SALSA_SPECS, spec_of
 
 # The algorithms with a sparse form (nar.sparse.execute, from_dense); the others are dense-only.
@@ -116,13 +116,13 @@ class HintLog:
         at0 = steps == 0  # step-0 events amend the initial value (in order: the last one wins)
         if at0.any():
             i0, v0 = index[at0], values[at0]
-            last = i0.size - 1 - np.unique(i0[::-1], return_index=True)[1]
+            last = i0.size - 1 - first_occurrences(i0[::-1])[1]
             base[i0[last]] = v0[last]
             initial = base[0] if graph else base
             steps, index, values = steps[~at0], index[~at0], values[~at0]
         L = base.shape[0]
         key = steps * L + index
-        _, first_rev = np.unique(key[::-1], return_index=True)
+        _, first_rev = first_occurrences(key[::-1])
         keep = key.size - 1 - first_rev  # the last event of each (step, entry), sorted by (step, entry)
         steps, index, values = steps[keep], index[keep], values[keep]
         # drop events equal to the entry's previous value (the previous event's, or the initial one)
@@ -235,33 +235,31 @@ def to_dense(st: SparseTrajectory) -> Trajectory:
 # ------------------------------------------------------------------------------------ recording
 class _Log:
     """The raw events of one hint; ``set(i, v)`` records that entry ``i`` holds ``v`` from the
-    recorder's current step on (categorical hints take class ids, expanded at the end)."""
+    recorder's current step on (categorical hints take class ids, expanded at the end).  Events are
+    kept as a flat list ``[step, entry, value, ...]`` (one list operation per event)."""
 
-    __slots__ = ("rec", "initial", "st", "ix", "vs", "chunks", "graph")
+    __slots__ = ("rec", "initial", "ev", "chunks", "graph")
 
     def __init__(self, rec: "Recorder", initial: np.ndarray, graph: bool):
         self.rec, self.initial, self.graph = rec, initial, graph
-        self.st: list[int] = []
-        self.ix: list[int] = []
-        self.vs: list = []
+        self.ev: list = []
         self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def set(self, i: int, v) -> None:
-        self.st.append(self.rec.t)
-        self.ix.append(i)
-        self.vs.append(v)
+        self.ev += (self.rec.t, i, v)
 
     def set_many(self, idx: np.ndarray, vals) -> None:
         """Vectorised :meth:`set` of ``vals`` (an array or one value) at the entries ``idx``."""
         self._flush()
         idx = np.asarray(idx, np.int64)
-        vals = np.broadcast_to(np.asarray(vals), idx.shape)
+        vals = np.broadcast_to(np.asarray(vals, np.float64), idx.shape)
         self.chunks.append((np.full(idx.shape, self.rec.t, np.int64), idx, np.array(vals)))
 
     def _flush(self) -> None:
-        if self.st:
-            self.chunks.append((np.array(self.st, np.int64), np.array(self.ix, np.int64), np.array(self.vs)))
-            self.st, self.ix, self.vs = [], [], []
+        if self.ev:
+            flat = np.array(self.ev, dtype=np.float64).reshape(-1, 3)  # steps, entries < 2^53: exact
+            self.chunks.append((flat[:, 0].astype(np.int64), flat[:, 1].astype(np.int64), flat[:, 2]))
+            self.ev = []
 
     def events(self):
         self._flush()
@@ -284,9 +282,7 @@ class _OneLog(_Log):
     def move(self, j: int) -> None:
         if j != self.cur:
             t = self.rec.t
-            self.st += (t, t)
-            self.ix += (self.cur, j)
-            self.vs += (0.0, 1.0)
+            self.ev += (t, self.cur, 0.0, t, j, 1.0)
             self.cur = j
 
 
@@ -326,7 +322,9 @@ class Recorder:
     def _value(self, key: str, value) -> np.ndarray:
         p = self.spec[key]
         if p.type == Type.MASK_ONE and np.ndim(value) == 0:
-            return one_hot(int(value), self.n)
+            out = np.zeros(self.n, np.float32)  # not types.one_hot: it caches an [n, n] identity
+            out[int(value)] = 1.0
+            return out
         if p.type == Type.CATEGORICAL:
             return one_hot(np.asarray(value, np.int64), CATEGORIES[(self.name, key)])
         return np.array(value, dtype=dtype_of(p.type))
