@@ -196,9 +196,19 @@ def test_error_domain_too_large():
     big = alg(state={"a": 64, "k": KEY}, message={"a": 64, "k": KEY, "j": KEY},
               init=lambda inp: ({}, {"a": 0, "k": inp.id, "j": inp.id}),
               rule=lambda s, inbox: ({}, {"a": 0, "k": s.k, "j": s.k}))
-    with pytest.raises(LocalCompileError, match=r"domain has [\d,]+ points for D=3 .* above the limit of 200,000; "
-                                                r"use fewer or smaller fields"):
+    with pytest.raises(LocalCompileError, match=r"too large to enumerate for D=3: its small fields alone have "
+                                                r"[\d,]+ points, above the limit of 200,000 .* use fewer or smaller fields"):
         big.compile(3)
+    # keys: enumerated lazily (only where the rule compares them), stopped at the limit
+    cmp = alg(state={"x": 2, "k": KEY}, message={"k": KEY, "j": KEY},
+              init=lambda inp: ({}, {"k": inp.id, "j": inp.id}),
+              rule=lambda s, inbox: ({"x": int(all(s.k < m.k and s.k < m.j for m in inbox))}, {"k": s.k, "j": s.k}),
+              max_domain=5_000)
+    with pytest.raises(LocalCompileError, match=r"the rule compares keys, so it needs more than 5,001 points"):
+        cmp.compile(3)
+    assert alg(state={"x": 2, "k": KEY}, message={"x": 2, "k": KEY, "j": KEY},
+               init=lambda inp: ({}, {"x": 0, "k": inp.id, "j": inp.id}),
+               rule=lambda s, inbox: ({}, {"x": s.x, "k": s.k, "j": s.k}), max_domain=5_000).compile(3).calls < 100
 
 
 def test_error_keys_compare_only_with_keys_and_round_not_compared():

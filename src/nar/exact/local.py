@@ -354,12 +354,17 @@ def compile_rule(alg: LocalAlgorithm, D: int) -> Plan:
     nstate = math.prod(s.values for _, s in ss)
     nmsg = math.prod(s.values for _, s in ms)
     size = domain_size(nstate, nmsg, ks, km, D)
-    if size > alg.max_domain:
-        raise LocalCompileError(
-            f"{alg.name}: the rule's domain has {size:,} points for D={D} ({nstate} small-state values x, per "
-            f"neighbour, {nmsg} small-message values x the weak orders of {ks} + d*{km} keys), above the limit "
-            f"of {alg.max_domain:,}; use fewer or smaller fields, fewer keys per message, a smaller D, or raise "
-            f"max_domain")
+    configs = nstate * sum(nmsg ** d for d in range(D + 1))
+
+    def too_large(count, what):
+        return LocalCompileError(
+            f"{alg.name}: the rule's domain is too large to enumerate for D={D}: {what} {count:,} points, above "
+            f"the limit of {alg.max_domain:,} (in all {size:,} points: {nstate} small-state values x, per "
+            f"neighbour, {nmsg} small-message values x the weak orders of {ks} + d*{km} keys); use fewer or "
+            f"smaller fields, fewer keys per message or fewer key comparisons, a smaller D, or raise max_domain")
+
+    if configs > alg.max_domain:
+        raise too_large(configs, "its small fields alone have")
     init_table = _enumerate_init(alg, ss, sk, ms, mk, ins)
     halt_table = _enumerate_halt(alg, ss, sk) if alg.halt is not None else None
 
@@ -377,6 +382,8 @@ def compile_rule(alg: LocalAlgorithm, D: int) -> Plan:
                         ranks = tuple(range(V))
                     elif first:
                         continue
+                    if len(points) >= alg.max_domain:
+                        raise too_large(len(points) + 1, "the rule compares keys, so it needs more than")
                     calls = set()
                     a, views = _run_point(alg, sv, d, mv, ranks, ss, sk, ms, mk, calls)
                     b, _ = _run_point(alg, sv, d, mv, ranks, ss, sk, ms, mk, set())
@@ -626,7 +633,8 @@ def minimise(X: np.ndarray, Y: np.ndarray) -> list:
     Per output: each ON point not yet covered grows into a cube by dropping literals (in input
     order) while the cube contains no OFF point; then a greedy set cover picks cubes among the new
     ones and those of earlier outputs that are also valid here (so cubes are shared and carry
-    several output bits).  Returns ``[(((bit, value), ...), (output, ...))]``."""
+    several output bits).  Never more cubes than rows with a 1 (else those minterms are returned).
+    Returns ``[(((bit, value), ...), (output, ...))]``."""
     R, n = X.shape
     P = _pack(X)
     W = P.shape[1]
@@ -676,6 +684,9 @@ def minimise(X: np.ndarray, Y: np.ndarray) -> list:
             continue
         lits = tuple((b, bool(value[w] & bit)) for b, (w, bit) in enumerate(bitmask) if mask[w] & bit)
         cubes.append((lits, tuple(sorted(outs))))
+    rows = np.flatnonzero(Y.any(1))
+    if len(cubes) > len(rows):  # never worse than one minterm per row (possible for tiny functions)
+        cubes = [(tuple((b, bool(X[r, b])) for b in range(n)), tuple(np.flatnonzero(Y[r]).tolist())) for r in rows]
     return cubes
 
 
