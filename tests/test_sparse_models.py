@@ -491,3 +491,34 @@ def test_cli_eval_prints_a_table_or_json(monkeypatch, capsys):
     args.graph = "er"
     with pytest.raises(InputError, match="ground-truth number of steps"):
         se.cli_eval(args)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_inference_on_sampled_sparse_graphs_of_each_graph_algorithm(algo):
+    """Every pointer of the sparse samplers' trajectories is an edge; forward, loss and scores run."""
+    from nar.models.sparse.evaluate import SparseScoreAccumulator
+    from nar.sparse import sample
+
+    torch.manual_seed(0)
+    model = Reasoner(algo, "triplet_gmpnn", hidden=8).eval()
+    batch = collate_sparse(sample(algo, 24, 2, 3, graph="geometric"))
+    with torch.no_grad():
+        out = sparse_model.forward(model, batch)
+        assert torch.isfinite(sparse_model.loss(model, out, batch)["total"])
+        pred = sparse_model.decode(model, out, batch)
+    assert pred.outputs["pi"].shape == (batch.num_nodes,)
+    acc = SparseScoreAccumulator(algo)
+    acc.add(pred, batch)
+    assert 0 <= acc.result().score <= 1
+
+
+def test_memory_estimate_counts_backward_steps_and_triplets():
+    model = Reasoner("bfs", "mpnn", hidden=128)
+    small = collate_sparse([from_dense(t) for t in graph_trajs("bfs", [60], complete=False, seed=1)])
+    with torch.no_grad():
+        est_eval = sparse_model.estimate_bytes(model, small, steps=10)
+    est_train = sparse_model.estimate_bytes(model, small, steps=10, grad=True)
+    assert est_train > 4 * est_eval  # kept for backward at every step
+    tri = Reasoner("bfs", "triplet_gmpnn", hidden=128)
+    assert sparse_model.estimate_bytes(tri, small, 10, grad=False) > sparse_model.estimate_bytes(model, small, 10,
+                                                                                                  grad=False)

@@ -26,9 +26,10 @@ from ...validation import InputError
 from ..processors import DenseMemoryError, device_memory_bytes
 from ..layers import EdgeFeatures
 from ..probe_types import EPS
+from ..processors.message_passing import MessagePassing
 from . import probes
 from .ops import Structure
-from .processors import check_sparse, sparse_activation_floats, sparse_step
+from .processors import CHUNK_BYTES, check_sparse, sparse_activation_floats, sparse_step
 
 
 class SparseMemoryError(DenseMemoryError):
@@ -79,18 +80,26 @@ def _spec(model, batch):
 
 
 def estimate_bytes(model, batch, steps: int, grad: bool | None = None) -> int:
-    """Rough bytes of live activations of a sparse run (``grad``: kept for backward; default: grad mode)."""
+    """Rough bytes of live activations of a sparse run (``grad``: kept for backward; default: grad mode).
+
+    Without gradients the per-edge ``[M, H]`` work runs in chunks (:func:`~.processors.edge_chunks`), so only
+    the edge channels, triplet latents and a chunk are counted per edge."""
     grad = torch.is_grad_enabled() if grad is None else grad
     st = structure(batch)
     n, m, h = st.num_nodes, st.num_edges, model.hidden
+    chunked = not grad and isinstance(model.processor, MessagePassing)
+    live = min(m, max(256, CHUNK_BYTES // (4 * h))) if chunked else m  # edges whose [H] rows exist at once
     tri = st.triplet_count_bound() if getattr(model.processor, "nb_triplet_fts", 0) else 0
-    per_step = sparse_activation_floats(model.processor, n, m, tri, h) + 4 * n * h + 2 * m * h
+    per_step = sparse_activation_floats(model.processor, n, live, tri, h) + 12 * n * h + 16 * m
+    if tri:
+        per_step += 3 * m * h  # the triplet edge latents are materialised for the decoders
+    ms = model.spec(batch.algorithm)
     for name in model.heads_for(batch.algorithm).decoders:
-        p = model.spec(batch.algorithm).probes[name]
+        p = ms.probes[name]
         if p.type == Type.POINTER and p.location == Location.NODE:
-            per_step += 4 * m * h
+            per_step += 4 * live * h + 2 * m
         elif p.location == Location.EDGE:
-            per_step += 2 * m * (model.spec(batch.algorithm).nb_classes.get(name) or 1)
+            per_step += 2 * m * (ms.nb_classes.get(name) or 1)
     kept = steps if grad else 2
     return 4 * per_step * kept + 5 * 8 * tri  # + the triplet enumeration's int64 index arrays
 

@@ -99,12 +99,11 @@ def sparse_step(processor, node: Tensor, edge, graph: Tensor, hidden: Tensor,
 
 
 def sparse_activation_floats(processor, nodes: int, edges: int, triplets: int, hidden: int) -> int:
-    """Rough float32 count of one sparse step's live activations (for the memory check before a run)."""
+    """Rough float32 count of one processor step's live activations (for the memory check before a run):
+    ``edges`` = the edges whose ``[H]`` rows exist at once (all of them, or a chunk), ``triplets`` = the
+    candidate triplets (:meth:`Structure.triplet_count_bound`)."""
     if isinstance(processor, MessagePassing):
-        floats = 4 * edges * hidden + 8 * nodes * hidden
-        if processor.nb_triplet_fts:
-            floats += 3 * triplets * processor.nb_triplet_fts + 3 * edges * hidden
-        return floats
+        return 4 * edges * hidden + 8 * nodes * hidden + 3 * triplets * processor.nb_triplet_fts
     if isinstance(processor, GATv2):
         return 3 * edges * hidden + 6 * nodes * hidden
     return 4 * edges * processor.heads + 2 * edges * hidden + 6 * nodes * hidden
