@@ -134,23 +134,24 @@ class LocalAlgorithm:
 
 # ---- keys and read-only records ---------------------------------------------------------------
 class Key:
-    """An opaque key: ``rank`` orders it (None for the round, which is not comparable), ``src``
-    names where it came from; ``value`` is the number in :func:`simulate`."""
+    """An opaque key.  Compiling, ``ctx`` (a :class:`Outcomes`) decides each comparison and ``src``
+    names where the key came from; in :func:`~nar.exact.local_runtime.simulate` ``value`` is the
+    number.  The round (``comparable=False``) can be stored or sent, never compared."""
 
-    __slots__ = ("src", "rank", "value", "_seen")
+    __slots__ = ("src", "ctx", "value", "comparable")
 
-    def __init__(self, src, rank, value=None, seen=None):
-        self.src, self.rank, self.value, self._seen = src, rank, value, seen
+    def __init__(self, src, ctx=None, value=None, comparable=True):
+        self.src, self.ctx, self.value, self.comparable = src, ctx, value, comparable
 
     def _cmp(self, other, op):
         if not isinstance(other, Key):
             raise LocalCompileError(f"a key compares only with another key, not with {other!r} "
                                     f"({type(other).__name__}); keys are node IDs and rounds")
-        if self.rank is None or other.rank is None:
+        if not (self.comparable and other.comparable):
             raise LocalCompileError("state.round can be stored or sent, but not compared")
-        if self._seen is not None and self.src != other.src:
-            self._seen.add(frozenset((self.src, other.src)))
-        return op(self.rank, other.rank)
+        if self.ctx is None:
+            return op(self.value, other.value)
+        return op(self.ctx.outcome(self.src, other.src), 0)
 
     def __lt__(self, o):
         return self._cmp(o, operator.lt)
@@ -171,9 +172,7 @@ class Key:
         return self._cmp(o, operator.ne)
 
     def __hash__(self):
-        if self._seen is not None:
-            self._seen.add(frozenset({"#hash"}))  # set order depends on the keys' order
-        return hash(self.rank)
+        return 0  # one bucket: sets and dicts of keys fall back on (recorded) comparisons
 
     def __bool__(self):
         raise LocalCompileError("a key has no truth value; compare it with another key")
@@ -182,7 +181,75 @@ class Key:
         raise LocalCompileError("a key is not an integer inside the rule; compare it or copy it")
 
     def __repr__(self):
-        return f"Key({self.value})" if self.value is not None else f"Key({self.src}, rank={self.rank})"
+        return f"Key({self.value})" if self.value is not None else f"Key{self.src}"
+
+
+class Outcomes:
+    """The outcomes of a rule call's key comparisons, explored depth first.
+
+    The first time a call compares two keys, the outcome comes from ``script`` (a replayed prefix)
+    or is the first one still possible; outcomes implied by earlier ones (transitivity) do not
+    branch, so every path is consistent with some order of the keys.  :meth:`next_script` gives the
+    prefix of the next path, None after the last."""
+
+    def __init__(self, item: dict, script=()):
+        self.item, self.script = item, list(script)
+        self.decided: dict = {}     # (a, b) with item[a] < item[b] -> -1 (a < b), 0 (equal), 1 (a > b)
+        self.trace: list = []       # (pair, outcome, possible outcomes) per new comparison
+
+    def outcome(self, x, y) -> int:
+        if x == y:
+            return 0
+        flip = self.item[x] > self.item[y]
+        pair = (y, x) if flip else (x, y)
+        if pair not in self.decided:
+            allowed = _possible(self.decided, *pair)
+            pos = len(self.trace)
+            o = self.script[pos] if pos < len(self.script) else allowed[0]
+            if o not in allowed:
+                raise LocalCompileError("the rule is not deterministic: it compared different keys when called "
+                                        "again on the same state and inbox")
+            self.trace.append((pair, o, allowed))
+            self.decided[pair] = o
+        o = self.decided[pair]
+        return -o if flip else o
+
+    def next_script(self):
+        for i in range(len(self.trace) - 1, -1, -1):
+            _, o, allowed = self.trace[i]
+            k = allowed.index(o)
+            if k + 1 < len(allowed):
+                return [t[1] for t in self.trace[:i]] + [allowed[k + 1]]
+        return None
+
+
+def _possible(decided: dict, p, q) -> tuple:
+    """Outcomes of ``p`` vs ``q`` consistent with the decided comparisons (transitive closure)."""
+    rel = {}                                      # (x, y) -> 1 (x <= y) or 2 (x < y)
+    for (a, b), o in decided.items():
+        if o == 0:
+            rel[(a, b)] = max(rel.get((a, b), 0), 1)
+            rel[(b, a)] = max(rel.get((b, a), 0), 1)
+        else:
+            rel[(a, b) if o < 0 else (b, a)] = 2
+    nodes = {p, q} | {x for pair in decided for x in pair}
+    for k in nodes:
+        for i in nodes:
+            if (i, k) not in rel:
+                continue
+            for j in nodes:
+                if (k, j) in rel:
+                    v = max(rel[(i, k)], rel[(k, j)])
+                    if rel.get((i, j), 0) < v:
+                        rel[(i, j)] = v
+    pq, qp = rel.get((p, q), 0), rel.get((q, p), 0)
+    if pq == 2:
+        return (-1,)
+    if qp == 2:
+        return (1,)
+    if pq and qp:
+        return (0,)
+    return (-1, 0) if pq else (0, 1) if qp else (-1, 0, 1)
 
 
 class Record:
@@ -270,10 +337,10 @@ class Plan:
     inputs: list                 # rule-phase input bits: (kind, ...) descriptors
     outputs: list                # rule-phase output bits: (kind, ...) descriptors
     cubes: list                  # [(((input index, value), ...), (output index, ...))]
-    minterms: int                # templates before merging (one per reachable input with a 1)
+    minterms: int                # templates before merging (one per distinct rule call with a 1)
     domain: int                  # (state, inbox, order) points declared by the field specs
     calls: int                   # points the rule was called on (an order-free call covers all orders)
-    distinct: int                # distinct rule-phase inputs
+    distinct: int                # distinct care cubes (rule calls)
     init_table: dict             # small input tuple -> (small state, small msg, key state srcs, key msg srcs)
     halt_table: dict | None      # small state tuple -> bool
     uses_round: bool
@@ -368,26 +435,24 @@ def compile_rule(alg: LocalAlgorithm, D: int) -> Plan:
     init_table = _enumerate_init(alg, ss, sk, ms, mk, ins)
     halt_table = _enumerate_halt(alg, ss, sk) if alg.halt is not None else None
 
-    # ---- the rule over (small state, neighbours, small messages, weak order of keys) ----------
-    # A configuration whose call compares no keys is order-free: one call stands for every order.
-    seen: set = set()
+    # ---- the rule over (small state, neighbours, small messages, key comparison outcomes) -------
+    item = {("s", n): i for i, n in enumerate(sk)}
+    for j in range(D):
+        for i, n in enumerate(mk):
+            item[("m", j, n)] = ks + j * km + i
     points = []
     for sv in itertools.product(*(range(s.values) for _, s in ss)):
         for d in range(D + 1):
-            V = ks + d * km
             for mv in itertools.product(*(range(s.values) for _j in range(d) for _, s in ms)):
-                first = True
-                for ranks in itertools.chain([None], weak_orders(V)):
-                    if ranks is None:
-                        ranks = tuple(range(V))
-                    elif first:
-                        continue
+                script = []
+                while script is not None:
                     if len(points) >= alg.max_domain:
                         raise too_large(len(points) + 1, "the rule compares keys, so it needs more than")
-                    calls = set()
-                    a, views = _run_point(alg, sv, d, mv, ranks, ss, sk, ms, mk, calls)
-                    b, _ = _run_point(alg, sv, d, mv, ranks, ss, sk, ms, mk, set())
-                    if a != b:
+                    ctx = Outcomes(item, script)
+                    a, views = _run_point(alg, sv, d, mv, ctx, ss, sk, ms, mk)
+                    again = Outcomes(item, [t[1] for t in ctx.trace])
+                    b, _ = _run_point(alg, sv, d, mv, again, ss, sk, ms, mk)
+                    if a != b or again.decided != ctx.decided:
                         st, ib = views
                         raise LocalCompileError(
                             f"{alg.name}: the rule is not deterministic: two calls with state {st!r} and inbox "
@@ -396,27 +461,21 @@ def compile_rule(alg: LocalAlgorithm, D: int) -> Plan:
                     if halt_table is not None and halt_table[sv] and (a[0] != sv or a[2] != tuple(("s", n) for n in sk)):
                         raise LocalCompileError(f"{alg.name}: a halted node (halt(state) is true for state "
                                                 f"{views[0]!r}) must keep its state, but the rule changes it")
-                    seen |= calls
-                    if first and not calls:
-                        points.append((sv, d, mv, None, a))
-                        break
-                    if not first:
-                        points.append((sv, d, mv, ranks, a))
-                    first = False
-    return _plan(alg, D, ss, sk, ms, mk, ins, seen, points, size, init_table, halt_table)
+                    points.append((sv, d, mv, dict(ctx.decided), a))
+                    script = ctx.next_script()
+    return _plan(alg, D, ss, sk, ms, mk, ins, item, points, size, init_table, halt_table)
 
 
-def _run_point(alg, sv, d, mv, ranks, ss, sk, ms, mk, seen):
+def _run_point(alg, sv, d, mv, ctx, ss, sk, ms, mk):
     """Call the rule once on one point of the domain; returns (normalised result, (state, inbox))."""
-    ks, km = len(sk), len(mk)
     vals = {n: v for (n, _), v in zip(ss, sv)}
-    vals.update({n: Key(("s", n), ranks[i], seen=seen) for i, n in enumerate(sk)})
-    vals["round"] = Key(("r",), None, seen=seen)
+    vals.update({n: Key(("s", n), ctx) for n in sk})
+    vals["round"] = Key(("r",), ctx, comparable=False)
     state = Record("state", vals, alg.name)
     inbox = []
     for j in range(d):
         mvals = {n: mv[j * len(ms) + i] for i, (n, _) in enumerate(ms)}
-        mvals.update({n: Key(("m", j, n), ranks[ks + j * km + i], seen=seen) for i, n in enumerate(mk)})
+        mvals.update({n: Key(("m", j, n), ctx) for n in mk})
         inbox.append(Record("message", mvals, alg.name))
     inbox = tuple(inbox)
     return _call_rule(alg, state, inbox, ss, sk, ms, mk), (state, inbox)
@@ -479,7 +538,7 @@ def _enumerate_init(alg, ss, sk, ms, mk, ins) -> dict:
     table = {}
     for iv in itertools.product(*(range(s.values) for _, s in ins)):
         vals = {n: v for (n, _), v in zip(ins, iv)}
-        vals["id"] = Key(("id",), 0)
+        vals["id"] = Key(("id",))
         inp = Record("input", vals, alg.name)
         try:
             out = alg.init(inp)
@@ -513,13 +572,8 @@ def _enumerate_halt(alg, ss, sk) -> dict:
     return table
 
 
-def _plan(alg, D, ss, sk, ms, mk, ins, seen, points, size, init_table, halt_table) -> Plan:
-    item = {("s", n): i for i, n in enumerate(sk)}
-    for j in range(D):
-        for i, n in enumerate(mk):
-            item[("m", j, n)] = len(sk) + j * len(mk) + i
-    pairs = sorted((tuple(sorted(p, key=item.__getitem__)) for p in seen if all(x in item for x in p)),
-                   key=lambda p: (item[p[0]], item[p[1]]))
+def _plan(alg, D, ss, sk, ms, mk, ins, item, points, size, init_table, halt_table) -> Plan:
+    pairs = sorted({pair for pt in points for pair in pt[3]}, key=lambda p: (item[p[0]], item[p[1]]))
     # key outputs: constant state keys, message keys aliasing a constant state key, the rest copied
     constant = [n for i, n in enumerate(sk) if all(pt[4][2][i] == ("s", n) for pt in points)]
     alias = {}
@@ -550,33 +604,25 @@ def _plan(alg, D, ss, sk, ms, mk, ins, seen, points, size, init_table, halt_tabl
     out_index = {o: i for i, o in enumerate(outputs)}
     sel_pos = {o: i for i, (o, _) in enumerate(selections)}
 
-    # order-free points stand for every order: one row per distinct relation pattern
-    reps = {}
-    expanded = []
-    for sv, d, mv, ranks, a in points:
-        if ranks is None:
-            if d not in reps:
-                V, proj = len(sk) + d * len(mk), {}
-                for r in weak_orders(V):
-                    key = tuple((r[item[x]] > r[item[y]]) - (r[item[x]] < r[item[y]]) for x, y in pairs
-                                if item[x] < V and item[y] < V)
-                    proj.setdefault(key, r)
-                reps[d] = list(proj.values())
-            expanded += [(sv, d, mv, r, a) for r in reps[d]]
-        else:
-            expanded.append((sv, d, mv, ranks, a))
-    calls, points = len(points), expanded
-    X = np.zeros((len(points), len(inputs)), dtype=bool)
-    Y = np.zeros((len(points), len(outputs)), dtype=bool)
+    # one care cube per rule call: a compared pair's relation bits are fixed (one-hot), a pair this
+    # call did not compare is free (any of its three patterns gives the same result), an absent
+    # neighbour's pairs are all zero
+    calls = len(points)
+    X = np.zeros((calls, len(inputs)), dtype=bool)
+    M = np.ones((calls, len(inputs)), dtype=bool)
+    Y = np.zeros((calls, len(outputs)), dtype=bool)
     ms_bits = [(n, s.bits) for n, s in ms]
-    for r, (sv, d, mv, ranks, (nsv, nmv, nks, nkm)) in enumerate(points):
+    for r, (sv, d, mv, decided, (nsv, nmv, nks, nkm)) in enumerate(points):
         row = []
-        for a, b in pairs:
+        for k, (a, b) in enumerate(pairs):
             if a[0] == "m" and a[1] >= d or b[0] == "m" and b[1] >= d:
                 row += [0, 0, 0]
+            elif (a, b) in decided:
+                o = decided[(a, b)]
+                row += [o < 0, o > 0, o == 0]
             else:
-                x, y = ranks[item[a]], ranks[item[b]]
-                row += [x < y, x > y, x == y]
+                row += [0, 0, 0]
+                M[r, 3 * k: 3 * k + 3] = False
         for j in range(D):
             for i, (n, bits) in enumerate(ms_bits):
                 v = mv[j * len(ms) + i] if j < d else 0
@@ -594,16 +640,17 @@ def _plan(alg, D, ss, sk, ms, mk, ins, seen, points, size, init_table, halt_tabl
         for i, n in enumerate(mk):
             if ("m", n) in sel_pos:
                 Y[r, out_index[("sel", ("m", n), nkm[i])]] = True
-    # distinct inputs; the same input must always give the same output
-    Xu, inv = np.unique(X, axis=0, return_inverse=True)
+    # distinct care cubes; the same cube must always give the same output
+    XM, inv = np.unique(np.concatenate([X & M, M], 1), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
-    Yu = np.zeros((len(Xu), len(outputs)), dtype=bool)
+    Xu, Mu = XM[:, :len(inputs)], XM[:, len(inputs):]
+    Yu = np.zeros((len(XM), len(outputs)), dtype=bool)
     Yu[inv] = Y
     clash = np.flatnonzero((Yu[inv] != Y).any(1))
     if clash.size:
         raise LocalCompileError(f"{alg.name}: the rule's result depends on more than its small fields, its "
                                 f"neighbours and the order of the keys it compares (point {clash[0]})")
-    cubes = minimise(Xu, Yu)
+    cubes = minimise(Xu, Yu, Mu)
     minterms = int(Yu.any(1).sum())
     return Plan(alg.name, D, ss, sk, ms, mk, ins, pairs, constant, alias, selections, inputs, outputs,
                 cubes, minterms, size, calls, len(Xu), init_table, halt_table, uses_round)
@@ -621,63 +668,68 @@ def _pack(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _hits(P: np.ndarray, mask: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Rows of packed points ``P`` inside the cube ``(mask, value)``."""
-    return ((P & mask) == value).all(1)
+def _meets(Pm: np.ndarray, Pv: np.ndarray, mask: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Which cubes ``(Pm, Pv)`` (packed ``[R, W]``) intersect the cube ``(mask, value)``."""
+    return (((Pv ^ value) & Pm & mask) == 0).all(1)
 
 
-def minimise(X: np.ndarray, Y: np.ndarray) -> list:
-    """A cover of a multi-output function given on its care set only (rows ``X`` bool ``[R, n]``,
-    outputs ``Y`` bool ``[R, O]``; every other input is a don't-care).
+def _inside(Pm: np.ndarray, Pv: np.ndarray, mask: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Which cubes ``(Pm, Pv)`` lie inside the cube ``(mask, value)``."""
+    return (((mask & ~Pm) == 0) & ((Pv & mask) == value)).all(1)
 
-    Per output: each ON point not yet covered grows into a cube by dropping literals (in input
-    order) while the cube contains no OFF point; then a greedy set cover picks cubes among the new
-    ones and those of earlier outputs that are also valid here (so cubes are shared and carry
-    several output bits).  Never more cubes than rows with a 1 (else those minterms are returned).
+
+def minimise(X: np.ndarray, Y: np.ndarray, M: np.ndarray | None = None) -> list:
+    """A cover of a multi-output function given on its care set only: care cube ``r`` fixes the
+    bits ``M[r]`` to ``X[r]`` (``M`` all true: minterms) and has outputs ``Y[r]``; inputs outside
+    every care cube are don't-cares.
+
+    Per output: each ON cube not yet covered grows by dropping literals (in input order) while it
+    meets no OFF cube; then a greedy set cover picks cubes among the new ones and those of earlier
+    outputs that are also valid here (so cubes are shared and carry several output bits).  Never
+    more cubes than care cubes with a 1 (else those are returned).
     Returns ``[(((bit, value), ...), (output, ...))]``."""
     R, n = X.shape
-    P = _pack(X)
-    W = P.shape[1]
-    full = np.zeros(W, dtype=np.uint64)
-    for b in range(n):
-        full[b // 64] |= np.uint64(1) << np.uint64(b % 64)
+    M = np.ones_like(X, dtype=bool) if M is None else M
+    Pm, Pv = _pack(M), _pack(X & M)
+    W = Pm.shape[1]
     bitmask = [(b // 64, np.uint64(1) << np.uint64(b % 64)) for b in range(n)]
     pool: list[tuple[np.ndarray, np.ndarray]] = []
     labels: list[set] = []
     for o in range(Y.shape[1]):
-        on, off = P[Y[:, o]], P[~Y[:, o]]
-        if not len(on):
+        on_m, on_v, off_m, off_v = Pm[Y[:, o]], Pv[Y[:, o]], Pm[~Y[:, o]], Pv[~Y[:, o]]
+        if not len(on_m):
             continue
         cands, cover = [], []
         for c, (mask, value) in enumerate(pool):
-            if not _hits(off, mask, value).any():
+            if not _meets(off_m, off_v, mask, value).any():
                 cands.append(c)
-                cover.append(_hits(on, mask, value))
-        covered = np.any(cover, axis=0) if cover else np.zeros(len(on), dtype=bool)
-        for i in range(len(on)):
+                cover.append(_inside(on_m, on_v, mask, value))
+        covered = np.any(cover, axis=0) if cover else np.zeros(len(on_m), dtype=bool)
+        for i in range(len(on_m)):
             if covered[i]:
                 continue
-            mask, value = full.copy(), on[i].copy()
+            mask, value = on_m[i].copy(), on_v[i].copy()
             for w, bit in bitmask:
+                if not mask[w] & bit:
+                    continue
                 m2 = mask.copy()
                 m2[w] &= ~bit
                 v2 = value & m2
-                if not _hits(off, m2, v2).any():
+                if not _meets(off_m, off_v, m2, v2).any():
                     mask, value = m2, v2
             pool.append((mask, value))
             labels.append(set())
             cands.append(len(pool) - 1)
-            hit = _hits(on, mask, value)
+            hit = _inside(on_m, on_v, mask, value)
             cover.append(hit)
             covered |= hit
-        # greedy set cover: the cube covering most uncovered ON points first
-        left = np.ones(len(on), dtype=bool)
-        M = np.array(cover)
+        # greedy set cover: the cube covering most uncovered ON cubes first
+        left = np.ones(len(on_m), dtype=bool)
+        C = np.array(cover)
         while left.any():
-            gain = (M & left).sum(1)
-            best = int(np.argmax(gain))
+            best = int(np.argmax((C & left).sum(1)))
             labels[cands[best]].add(o)
-            left &= ~M[best]
+            left &= ~C[best]
     cubes = []
     for (mask, value), outs in zip(pool, labels):
         if not outs:
@@ -685,8 +737,9 @@ def minimise(X: np.ndarray, Y: np.ndarray) -> list:
         lits = tuple((b, bool(value[w] & bit)) for b, (w, bit) in enumerate(bitmask) if mask[w] & bit)
         cubes.append((lits, tuple(sorted(outs))))
     rows = np.flatnonzero(Y.any(1))
-    if len(cubes) > len(rows):  # never worse than one minterm per row (possible for tiny functions)
-        cubes = [(tuple((b, bool(X[r, b])) for b in range(n)), tuple(np.flatnonzero(Y[r]).tolist())) for r in rows]
+    if len(cubes) > len(rows):  # never worse than one template per care cube (possible for tiny functions)
+        cubes = [(tuple((b, bool(X[r, b])) for b in range(n) if M[r, b]), tuple(np.flatnonzero(Y[r]).tolist()))
+                 for r in rows]
     return cubes
 
 

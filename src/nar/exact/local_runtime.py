@@ -23,17 +23,17 @@ def simulate(alg: LocalAlgorithm, g: Graph, source: int = 0, rounds: int | None 
     states, msgs = [], []
     for v in range(g.n):
         vals = {"is_source": int(v == source), **{n: int(a[v]) for n, a in extra.items()},
-                "id": Key(None, int(ids[v]), int(ids[v]))}
+                "id": Key(None, value=int(ids[v]))}
         new, msg = alg.init(Record("input", vals, alg.name))
         st = {n: int(new.get(n, 0)) for n, _ in ss}
-        st.update({n: new.get(n, Key(None, 0, 0)) for n in sk})
+        st.update({n: new.get(n, Key(None, value=0)) for n in sk})
         states.append(st)
         m = {n: int(msg.get(n, 0)) for n, _ in ms}
-        m.update({n: msg.get(n, Key(None, 0, 0)) for n in mk})
+        m.update({n: msg.get(n, Key(None, value=0)) for n in mk})
         msgs.append(m)
     R = alg.round_bound(g, source, inputs) if rounds is None else rounds
     for r in range(1, int(R) + 1):
-        rnd = Key(None, None, r)
+        rnd = Key(None, value=r, comparable=False)
         new_states, new_msgs = [], []
         for v in range(g.n):
             state = Record("state", {**states[v], "round": rnd}, alg.name)
