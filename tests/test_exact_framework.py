@@ -197,3 +197,33 @@ def test_chunked_local_step_equals_one_pass(monkeypatch):
         XT[prog.compiled.comm_start:] = prep.batch.aggregate(H[prog.compiled.comm_start:].T.contiguous()).T
     ideal = torch.cat(ideal, 1)
     assert whole.stats.min_pos == float(means[ideal].min()) and whole.stats.max_neg == float(means[~ideal].max())
+
+
+def test_active_templates_match_like_all_templates():
+    """Templates contradicting a bit every node shares are skipped: the restricted match, mapped
+    back, equals the full one; the label counts too; a periodic program reuses its restrictions."""
+    from nar.exact.programs.bellman_ford import BellmanFord
+
+    rng = np.random.default_rng(2)
+    p, _ = _random_program(rng, k=12, N=60)
+    C = compile_program(p)
+    for trial in range(20):
+        X = (rng.random((C.k, 50)) < 0.5).astype(np.float32)
+        shared = rng.choice(C.k, int(rng.integers(0, C.k + 1)), replace=False)
+        X[shared] = (rng.random((len(shared), 1)) < 0.5)
+        XT = torch.from_numpy(X)
+        sub, index = C.active(XT)
+        full = C.match_t(XT)
+        if index is None:
+            assert sub is C
+            continue
+        assert sub.N < C.N and sub.k == C.k
+        got = torch.zeros_like(full).index_copy_(0, index, sub.match_t(XT))
+        assert torch.equal(got, full) and torch.equal(sub.counts_t(sub.match_t(XT)), C.counts_t(full))
+    bf = BellmanFord(D=2, l=4)
+    g = Graph(6, np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]), np.array([1, 2, 1, 3, 1]))
+    out, res, prep = bf.execute(g, 0)
+    assert out[0]["dist"].tolist() == [0, 1, 3, 4, 7, 8]
+    assert 1 < len(bf.compiled._active) < int(prep.bounds[0])  # restrictions are reused
+    subs = [v[0].N for key, v in bf.compiled._active.items() if key != "coo"]
+    assert max(subs) < bf.compiled.N / 2

@@ -15,7 +15,7 @@ state size and, per output bit, how many templates write it (``writers``, the co
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 import warnings
 
 import numpy as np
@@ -46,6 +46,7 @@ class Compiled:
     Yt: torch.Tensor            # [k, N] sparse CSR labels (for R x N @ N x k as a sparse product)
     writers: np.ndarray         # [k] templates writing each bit (Y_Sigma)
     literals: np.ndarray        # [N] literal count per template
+    _active: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def N(self) -> int:
@@ -72,6 +73,41 @@ class Compiled:
         W = self.W.to_dense().to(torch.float64)
         score = W.clamp(min=0) @ (XT == 1).to(torch.float64) + (-W).clamp(min=0) @ (XT == 0).to(torch.float64)
         return (score == torch.from_numpy(self.literals).to(torch.float64)[:, None]).to(torch.float32)
+
+    def active(self, XT: torch.Tensor) -> tuple["Compiled", torch.Tensor | None]:
+        """The templates that can match some column of the 0/1 states ``XT [k, R]``: a template
+        with a literal that contradicts a bit shared by every column (a global clock phase, say)
+        matches nothing this step.  Returns ``(sub, index)``: a :class:`Compiled` of those
+        templates only (same ``k``, ``writers`` of the whole program) and their indices, or
+        ``(self, None)`` when all can match.  Cached per set of excluded templates, so a periodic
+        program builds each restriction once."""
+        lo, hi = XT.amin(1), XT.amax(1)
+        shared = (lo == hi).numpy()
+        value = lo.numpy() > 0.5
+        if "coo" not in self._active:
+            coo = self.W.to_sparse_coo().coalesce()
+            rows, cols = coo.indices().numpy()
+            self._active["coo"] = (rows, cols, coo.values().numpy() > 0, coo.values())
+        rows, cols, want, vals = self._active["coo"]
+        dead = np.bincount(rows, weights=shared[cols] & (value[cols] != want), minlength=self.N) > 0
+        if not dead.any():
+            return self, None
+        key = np.packbits(dead).tobytes()
+        if key not in self._active:
+            if len(self._active) > 256:  # a long run with ever new patterns: start over
+                self._active = {"coo": self._active["coo"]}
+            index = torch.from_numpy(np.flatnonzero(~dead))
+            keep = ~dead[rows]
+            remap = np.cumsum(~dead) - 1
+            W = to_csr(torch.from_numpy(np.stack([remap[rows[keep]], cols[keep]])),
+                       vals[torch.from_numpy(keep)], (len(index), self.k))
+            Y = self.Y.index_select(0, index)
+            yr, yc = torch.nonzero(Y, as_tuple=True)
+            Yt = to_csr(torch.stack([yc, yr]), torch.ones(len(yr)), (self.k, len(index)))
+            sub = replace(self, W=W, need=self.need.index_select(0, index), Y=Y, Yt=Yt,
+                          literals=self.literals[index.numpy()], _active={})
+            self._active[key] = (sub, index)
+        return self._active[key]
 
     # row-major conveniences (one row per node)
     def match(self, X: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,7 @@ class Predictor:
 
     name = "predictor"
     tau = 0.0
+    needs_matched = True  # False: ``mean`` reads only ``m`` and ``counts`` (matched may be partial)
 
     def mean(self, compiled: Compiled, matched: torch.Tensor, m: torch.Tensor,
              counts: torch.Tensor) -> torch.Tensor | None:
@@ -51,6 +52,7 @@ class IdealPredictor(Predictor):
     """The exact template-matching function: OR of the labels of all matched templates."""
 
     name = "ideal"
+    needs_matched = False
 
     def mean(self, compiled, matched, m, counts):
         return None
@@ -197,11 +199,16 @@ def _local_step(compiled, predictor, XU, binary, dtype, stats, chunk, keep_mean=
     k, U = XU.shape
     H = torch.empty((k, U), dtype=dtype)
     mus = [] if keep_mean else None
+    # only the templates that agree with the bits all nodes share can match (binary states)
+    sub, index = compiled.active(XU) if binary and U else (compiled, None)
     for lo in range(0, max(U, 1), chunk):
         X = XU[:, lo: lo + chunk]
-        matched = compiled.match_t(X) if binary else compiled.match_exact_t(X)
+        matched = sub.match_t(X) if binary else compiled.match_exact_t(X)
         m = matched.sum(0)
-        counts = compiled.counts_t(matched)
+        counts = sub.counts_t(matched)
+        if index is not None and predictor.needs_matched:
+            full = torch.zeros((compiled.N, matched.shape[1]), dtype=matched.dtype)
+            matched = full.index_copy_(0, index, matched)
         mu = predictor.mean(compiled, matched, m, counts)
         ideal = counts > 0
         if binary:

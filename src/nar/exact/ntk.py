@@ -190,6 +190,10 @@ class NTKPredictor(Predictor):
     def tau(self) -> float:
         return self.tau0 + self.eps
 
+    @property
+    def needs_matched(self) -> bool:
+        return self.form == "matrix"
+
     def _coefficients(self, compiled):
         if self._table is None or self._table[0] is not compiled:
             n_train = compiled.N + self.pad
