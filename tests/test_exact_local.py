@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from nar import InputError
 from nar.exact import (KEY, Graph, IdealPredictor, LocalAlgorithm, LocalCompileError, NTKPredictor,
                        get_program, simulate, small, verify)
-from nar.exact.local import minimise, weak_orders, fubini
+from nar.exact.local import fubini, minimise
 from nar.exact.programs.compiled import ALGORITHMS, COMPILED
 from nar.exact.verification import bounded_graph, reference_graphs
 
@@ -259,10 +259,8 @@ def test_cli_verifies_a_compiled_program(capsys):
 
 
 # ---- the cover ---------------------------------------------------------------------------------
-def test_weak_orders_are_the_fubini_numbers():
-    for V in range(6):
-        orders = list(weak_orders(V))
-        assert len(orders) == len(set(orders)) == fubini(V)
+def test_fubini_numbers():
+    assert [fubini(n) for n in range(7)] == [1, 1, 3, 13, 75, 541, 4683]
 
 
 @settings(max_examples=40, deadline=None)
@@ -281,3 +279,32 @@ def test_cover_is_exact_on_the_care_set(n, O, seed, density):
         got[np.ix_(hit, list(outs))] = True
     np.testing.assert_array_equal(got, Y)
     assert len(cubes) <= max(1, int(Y.any(1).sum()))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 3), st.integers(0, 2 ** 32 - 1))
+def test_cover_of_care_cubes(n, O, seed):
+    """Care cubes (some bits free): every ON cube lies inside a chosen cube of that output, and no
+    chosen cube of an output meets one of its OFF cubes."""
+    rng = np.random.default_rng(seed)
+    # disjoint care cubes: distinct minterms, then free a random subset of bits where that keeps
+    # the cube away from the other rows
+    X = np.unique(rng.integers(0, 2, (2 ** n // 2 + 1, n)).astype(bool), axis=0)
+    M = np.ones_like(X)
+    for r in range(len(X)):
+        for b in rng.permutation(n)[: int(rng.integers(0, n))]:
+            M[r, b] = False
+            others = np.delete(np.arange(len(X)), r)
+            if (((X[others] == X[r]) | ~M[others] | ~M[r]).all(1)).any():
+                M[r, b] = True
+    Y = rng.integers(0, 2, (len(X), O)).astype(bool)
+    cubes = minimise(X, Y, M)
+    for r in range(len(X)):
+        for o in range(O):
+            inside = meets = False
+            for lits, outs in cubes:
+                if o not in outs:
+                    continue
+                meets |= all(not M[r, b] or X[r, b] == v for b, v in lits)
+                inside |= all(M[r, b] and X[r, b] == v for b, v in lits)
+            assert inside if Y[r, o] else not meets

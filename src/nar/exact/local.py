@@ -11,25 +11,16 @@ when a node is done; ``output(fields)`` decodes the final state fields.
 
 Keys are opaque: a rule may compare them (``<``, ``<=``, ``==``, ``min``, ``max``) and copy them
 into a key field of its state or message, nothing else.  So the rule's behaviour depends only on
-its small fields, on which neighbours exist and on the *order type* of the keys it sees (the
-comparison-based algorithms: leader election, components, maximal independent sets by IDs, greedy
-colourings, BFS trees), and :func:`compile_rule` enumerates it over exactly that finite domain:
-every small value, every number of neighbours ``d <= D`` and every weak order of the ``k + d m``
-keys (the Fubini number of them).  The compiled round (period ``P``, a global one-hot clock):
-
-====================  =======================================================================
-phase                 what happens
-====================  =======================================================================
-0 send                the message registers go into the node's own slot (``me[s]``)
-1 receive             slot ``s`` -> inbox entry ``j`` through the neighbour table ``nb[j, s]``
-2 .. l+1 compare      bit-serial comparison (most significant bit first) of every key pair the
-                      rule ever compared (only when it compares keys at all)
-R rule                the enumerated rule: small state / message bits and one-hot key selections
-C copy                each key field copies the selected source (own field, inbox key, round)
-====================  =======================================================================
-
-The rule phase's templates come from the enumeration: one minterm per reachable input (the
-"before merging" count), merged into a cover whose cubes leave the other bits as don't-cares
+its small fields, on which neighbours exist and on the outcomes of the key comparisons it makes
+(the comparison-based algorithms: leader election, components, maximal independent sets by IDs,
+greedy colourings, BFS trees), and :func:`compile_rule` enumerates exactly that finite domain:
+every small value and every number of neighbours ``d <= D``; for each, the outcomes (``<``, ``=``,
+``>``) of the comparisons the rule makes, explored depth first (:class:`Outcomes`; an outcome
+implied by earlier ones does not branch), so a rule that compares nothing costs one call.  The
+compiled round (period ``P``, a global one-hot clock):
+The rule phase's templates come from the enumeration: one care cube per rule call (the "before
+merging" count; relation bits of pairs that call did not compare are free), merged into a cover
+whose cubes leave every unreachable input as a don't-care
 (:func:`minimise`: greedy literal dropping against the OFF-set, a greedy set cover, cubes shared
 between outputs).  The result is an ordinary :class:`~nar.exact.programs.ExactProgram`
 (:func:`program_class`), so the compiler, the NTK / ensemble predictors, the executor and
@@ -379,24 +370,9 @@ def fubini(n: int) -> int:
     return a[n]
 
 
-def weak_orders(V: int):
-    """Every weak order of ``V`` items as a tuple of ranks ``0..k-1`` (ties share a rank)."""
-    def rgs(i, a, m):
-        if i == V:
-            yield tuple(a)
-            return
-        for b in range(m + 1):
-            a.append(b)
-            yield from rgs(i + 1, a, max(m, b + 1))
-            a.pop()
-
-    for a in rgs(0, [], 0):
-        k = max(a) + 1 if a else 0
-        for perm in itertools.permutations(range(k)):
-            yield tuple(perm[b] for b in a)
-
-
 def domain_size(nstate: int, nmsg: int, ks: int, km: int, D: int) -> int:
+    """(small state, neighbours, small messages, weak order of the keys) points: what a full
+    enumeration would visit (reported; the comparison outcomes are explored lazily instead)."""
     return nstate * sum(nmsg ** d * fubini(ks + d * km) for d in range(D + 1))
 
 
