@@ -258,6 +258,17 @@ def test_cli_verifies_a_compiled_program(capsys):
     assert "mis (ntk): 10/10 graphs exact" in capsys.readouterr().out
 
 
+def test_cli_runs_a_compiled_program_on_a_graph_file(tmp_path, capsys):
+    from nar.exact.cli import _standalone
+
+    path = tmp_path / "g.txt"
+    path.write_text("10 11\n11 12\n12 13\n13 10\n13 14\n")
+    assert _standalone(["exact", "run", "local_bfs", "--graph", str(path), "--source", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "matches the textbook result" in out
+    assert out.splitlines()[-1].split() == ["14", "1", "3", "13"]  # label, reached, dist, parent label
+
+
 # ---- the cover ---------------------------------------------------------------------------------
 def test_fubini_numbers():
     assert [fubini(n) for n in range(7)] == [1, 1, 3, 13, 75, 541, 4683]
