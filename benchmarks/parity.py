@@ -49,7 +49,7 @@ import nar.models.probe_types as probe_types  # noqa: E402
 from nar.data.batch import Batch  # noqa: E402
 from nar.models import Reasoner, evaluate  # noqa: E402
 from nar.models.reference import clrs_params, load_clrs_params, no_effect_params  # noqa: E402
-from nar.specs import SPECS, Stage  # noqa: E402
+from nar.specs import PRED_AS_INPUT_ALGOS, SPECS, Stage  # noqa: E402
 from nar.types import POINTER_TYPES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,6 +96,13 @@ class Reference:
 
 def to_batch(algorithm: str, spec: dict, z, key: str) -> Batch:
     """A reference feedback (CLRS layout: hints ``[T, B, ...]``, pointers as floats) as a nar Batch."""
+    z = {k: z[k] for k in z.files if k.startswith(key + "/")} if hasattr(z, "files") else dict(z)
+    if algorithm in PRED_AS_INPUT_ALGOS and "pred" in spec and "pred_h" in SPECS[algorithm]:
+        # the reference feeds the constant hint pred_h as the input pred; nar keeps it a hint (and adapts it)
+        spec = {("pred_h" if k == "pred" else k): v for k, v in spec.items()}
+        t_len = next(v.shape[0] for k, v in z.items() if "/hint/" in k)
+        pred = z.pop(f"{key}/input/pred")
+        z[f"{key}/hint/pred_h"] = np.broadcast_to(pred[None], (t_len,) + pred.shape)
     if set(spec) != set(SPECS[algorithm]):
         raise ValueError(f"{algorithm}: reference probes {sorted(spec)} != nar's {sorted(SPECS[algorithm])}")
     lengths = z[f"{key}/lengths"].astype(np.int64)
@@ -115,6 +122,16 @@ def to_batch(algorithm: str, spec: dict, z, key: str) -> Batch:
                  outputs=groups[Stage.OUTPUT], lengths=lengths_t, n_nodes=torch.full((b,), n),
                  node_mask=torch.ones(b, n, dtype=torch.bool), edge_mask=torch.ones(b, n, n, dtype=torch.bool),
                  time_mask=torch.arange(t)[None, :] < lengths_t[:, None])
+
+
+def reference_twin(algorithm: str, hidden: int, init: Path) -> Reasoner:
+    """nar's Reasoner as the reference's run.py builds its model, with the reference's initial weights."""
+    torch.manual_seed(0)  # irrelevant: every parameter is overwritten
+    model = Reasoner(algorithm, "triplet_gmpnn", hidden=hidden, nb_triplet_fts=8, use_ln=True,
+                     hint_mode="encoded_decoded", feedback="soft", encoder_init="xavier_on_scalars", dropout=0.0)
+    with np.load(init) as z:
+        load_clrs_params(model, haiku({k: z[k] for k in z.files}))
+    return model
 
 
 def haiku(flat: dict) -> dict:
@@ -209,12 +226,7 @@ def run_algorithm(algorithm: str, args, record: dict, save) -> None:
                 keys = {k.split("/")[0] + "/" + k.split("/")[1] for k in z.files}
                 train = [to_batch(algorithm, spec, z, f"train/{k}") for k in range(args.steps)]
                 val = [to_batch(algorithm, spec, z, k) for k in sorted(x for x in keys if x.startswith("val/"))]
-            torch.manual_seed(0)  # irrelevant: every parameter is overwritten
-            model = Reasoner(algorithm, "triplet_gmpnn", hidden=args.hidden, nb_triplet_fts=8, use_ln=True,
-                             hint_mode="encoded_decoded", feedback="soft", encoder_init="xavier_on_scalars",
-                             dropout=0.0)
-            with np.load(wd / "init.npz") as z:
-                load_clrs_params(model, haiku({k: z[k] for k in z.files}))
+            model = reference_twin(algorithm, args.hidden, wd / "init.npz")
             skip = set(no_effect_params(model))
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
             twin = None

@@ -280,3 +280,17 @@ def test_pointer_decoders_edge_gradient_is_exactly_zero_where_max_never_picks_it
         gw, gb = dec.edge.weight.grad, dec.edge.bias.grad
         assert torch.count_nonzero(gw[: hid // 2]) == 0 and torch.count_nonzero(gb[: hid // 2]) == 0, type(dec)
         assert torch.count_nonzero(gw[hid // 2:]) > 0, type(dec)  # elsewhere it does learn
+
+
+def test_maximum_matches_torch_and_routes_the_whole_gradient_to_the_larger_side():
+    from nar.models.layers import maximum
+
+    torch.manual_seed(0)
+    a = torch.randn(3, 1, 4, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3, 6, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.equal(maximum(a, b), torch.maximum(a, b))
+    assert torch.autograd.gradcheck(maximum, (a, b))
+    g = torch.randn(3, 6, 4, 5, dtype=torch.float64)
+    ga, gb = torch.autograd.grad(maximum(a, b), (a, b), g)
+    assert torch.equal(gb, torch.where(b >= a, g, 0.0))
+    assert torch.equal(ga, torch.where(a > b, g, 0.0).sum(1, keepdim=True))

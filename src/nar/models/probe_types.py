@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..specs import Location, Type
-from .layers import BIG, EdgeFeatures, linear, masked_max
+from .layers import BIG, EdgeFeatures, linear, masked_max, maximum
 
 EPS = 1e-12  # CLRS losses.EPS
 # Permutation pointers, exactly as CLRS (decoders.py, nets.py, baselines.py): the decoder applies
@@ -130,7 +130,7 @@ class NodePointerDecoder(nn.Module):
         # itself is scored (not score(q) + score(relu(p - q))): where it never picks q, q's gradient, hence
         # L3's, is exactly 0, as in CLRS
         q = e.affine(self.edge, row=self.dst(h))  # [B, y, x, H]
-        m = torch.maximum(self.src(h)[:, None, :, :], q)
+        m = maximum(self.src(h)[:, None, :, :], q)
         return self.score(m).squeeze(-1).transpose(1, 2)
 
 
@@ -167,7 +167,7 @@ class EdgePointerDecoder(EdgeLinearDecoder):
         step = max(1, self.chunk_bytes // max(1, b * n * n * hid * pair.element_size()))
         outs = []  # the max itself is scored: exact zero gradients where it never picks a side (CLRS)
         for k0 in range(0, n, step):
-            m = torch.maximum(pair[:, :, :, None, :], tgt[:, None, None, k0:k0 + step, :])
+            m = maximum(tgt[:, None, None, k0:k0 + step, :], pair[:, :, :, None, :])
             outs.append(self.score(m).squeeze(-1))
         return torch.cat(outs, dim=-1)
 
