@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 from nar import InputError
 from nar.exact import (KEY, Graph, IdealPredictor, LocalAlgorithm, LocalCompileError, NTKPredictor,
                        get_program, simulate, small, verify)
-from nar.exact.local import fubini, minimise
+from nar.exact.local import fubini
+from nar.exact.local_cover import minimise
 from nar.exact.programs.compiled import ALGORITHMS, COMPILED
 from nar.exact.verification import bounded_graph, reference_graphs
 
