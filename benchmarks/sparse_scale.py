@@ -63,7 +63,7 @@ def measure(out: Path, proc: str, n: int, seed: int) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from nar.models.sparse.evaluate import evaluate
+    from nar.models.sparse.scoring import evaluate
     from nar.pretrained import load
 
     with open(graph_file(out, n, seed), "rb") as f:

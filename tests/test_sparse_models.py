@@ -316,7 +316,7 @@ def test_training_on_sparse_batches_lowers_the_loss():
 @pytest.mark.parametrize("algo", ["bfs", "dijkstra", "dfs"])
 def test_sparse_scores_equal_dense_scores_on_complete_graphs(algo):
     from nar.models.evaluation import evaluate as dense_evaluate
-    from nar.models.sparse.evaluate import evaluate as sparse_evaluate, score
+    from nar.models.sparse.scoring import evaluate as sparse_evaluate, score
 
     torch.manual_seed(0)
     model = Reasoner(algo, "mpnn", hidden=16)
@@ -406,7 +406,7 @@ def test_salsa_algorithms_run_sparse_once_the_model_knows_their_specs(algo, monk
     """fast_mis / eccentricity (nar.sparse.SALSA_SPECS): forward, loss and scores on sparse batches.  The
     Reasoner builds heads from nar.specs.SPECS; here its table is extended the way nar.models.spec should."""
     import nar.models.spec as mspec
-    from nar.models.sparse.evaluate import score
+    from nar.models.sparse.scoring import score
     from nar.sparse import SALSA_SPECS, sample
 
     monkeypatch.setattr(mspec, "SPECS", {**mspec.SPECS, **SALSA_SPECS})
@@ -423,7 +423,7 @@ def test_salsa_algorithms_run_sparse_once_the_model_knows_their_specs(algo, monk
 
 @pytest.mark.parametrize("graph", ["er", "geometric", "grid"])
 def test_evaluate_draws_sparse_graphs_and_reports_cost(graph):
-    from nar.models.sparse.evaluate import evaluate
+    from nar.models.sparse import evaluate  # the package-level API
 
     torch.manual_seed(0)
     model = Reasoner("bfs", "mpnn", hidden=8)
@@ -496,7 +496,7 @@ def test_cli_eval_prints_a_table_or_json(monkeypatch, capsys):
 @pytest.mark.parametrize("algo", ALGOS)
 def test_inference_on_sampled_sparse_graphs_of_each_graph_algorithm(algo):
     """Every pointer of the sparse samplers' trajectories is an edge; forward, loss and scores run."""
-    from nar.models.sparse.evaluate import SparseScoreAccumulator
+    from nar.models.sparse.scoring import SparseScoreAccumulator
     from nar.sparse import sample
 
     torch.manual_seed(0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ..models.sparse.evaluate import GRAPHS, SparseEvalResult, evaluate
+from ..models.sparse.scoring import GRAPHS, SparseEvalResult, evaluate
 from ..validation import InputError
 from .inference import load
 
