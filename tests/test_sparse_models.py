@@ -484,6 +484,12 @@ def test_cli_eval_prints_a_table_or_json(monkeypatch, capsys):
     args.json = True
     se.cli_eval(args)
     assert json.loads(capsys.readouterr().out)["bfs"]["count"] == 2
+    args.step_count = "learned"
+    with pytest.raises(InputError, match="--step-count"):
+        se.cli_eval(args)
+    args.step_count, args.batch_size = None, 2
+    assert se.cli_eval(args) == 0
+    capsys.readouterr()
     args.graph = "torus"
     with pytest.raises(InputError, match="--graph must be one of er, geometric, grid"):
         se.cli_eval(args)

@@ -30,14 +30,18 @@ def evaluate_run(path, *, n: int = 4096, graph: str = "er", count: int = 1, seed
 
 def cli_eval(args) -> int:
     """``nar eval`` with ``--graph`` set: reads ``checkpoint``, ``n``, ``graph``, ``count`` (default 1),
-    ``seed`` (default 0), ``algorithm`` (comma-separated), ``which``, ``device``, ``json``."""
+    ``seed`` (default 0), ``algorithm`` (comma-separated), ``which``, ``device``, ``json``, ``batch_size``
+    (graphs per forward pass, default 1) and ``step_count`` (only ``truth``)."""
     if args.graph not in GRAPHS:
         raise InputError(f"--graph must be one of {', '.join(GRAPHS)}, got {args.graph!r}")
+    if getattr(args, "step_count", None) not in (None, "truth"):
+        raise InputError("--step-count: sparse evaluation runs the ground-truth number of steps (truth)")
     algs = args.algorithm.split(",") if getattr(args, "algorithm", None) else None
     device = "cpu" if getattr(args, "device", "cpu") in (None, "auto") else args.device
     results = evaluate_run(args.checkpoint, n=args.n, graph=args.graph, count=getattr(args, "count", None) or 1,
                            seed=0 if getattr(args, "seed", None) is None else args.seed, algorithms=algs,
-                           which=getattr(args, "which", "best"), device=device)
+                           which=getattr(args, "which", "best"), device=device,
+                           batch_graphs=getattr(args, "batch_size", None) or 1)
     if getattr(args, "json", False):
         print(json.dumps({k: r.as_dict() for k, r in results.items()}, indent=1))
         return 0
