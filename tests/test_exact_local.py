@@ -182,6 +182,41 @@ def test_error_nondeterministic_rule():
         alg(rule=rule).compile(2)
 
 
+def test_error_nondeterministic_comparisons():
+    flips = []
+
+    def rule(s, inbox):
+        flips.append(1)
+        keys = [m.k for m in inbox]
+        if len(keys) >= 2:
+            _ = keys[0] < keys[1] if len(flips) % 2 else keys[1] < s.k
+        return {}, {"k": s.k}
+
+    with pytest.raises(LocalCompileError, match="not deterministic"):
+        alg(state={"x": 2, "k": KEY}, message={"k": KEY}, init=lambda inp: ({"k": inp.id}, {"k": inp.id}),
+            rule=rule).compile(2)
+
+
+def test_user_inputs_flood_from_marked_nodes():
+    spread = LocalAlgorithm(
+        name="spread", state={"on": 2}, message={"on": 2}, inputs={"mark": 2},
+        init=lambda inp: ({"on": inp.mark}, {"on": inp.mark}),
+        rule=lambda s, inbox: ({"on": int(s.on or any(m.on for m in inbox))},) * 2,
+        rounds=lambda g, s: g.n)
+    g = Graph(7, np.array([[0, 1], [1, 2], [3, 4], [4, 5]]))
+    prog = spread.program(D=2, l=1)
+    mark = np.array([0, 0, 0, 0, 0, 1, 0])
+    (out,), _, _ = prog.execute(g, 0, inputs=[{"mark": mark}])
+    assert out["on"].tolist() == [0, 0, 0, 1, 1, 1, 0]
+    assert simulate(spread, g, 0, mark=mark)["on"].tolist() == out["on"].tolist()
+    with pytest.raises(InputError, match=r"missing input 'mark' \(integers 0..1 per node\)"):
+        prog.prepare([g])
+    with pytest.raises(InputError, match=r"input 'mark' must be 7 integers in 0..1"):
+        prog.prepare([g], inputs=[{"mark": mark * 2}])
+    with pytest.raises(InputError, match="unknown input 'colour'; the inputs are: id, mark"):
+        prog.prepare([g], inputs=[{"mark": mark, "colour": mark}])
+
+
 def test_error_write_outside_range():
     with pytest.raises(LocalCompileError, match=r"writes 2 to state field 'x', which holds the integers 0..1"):
         alg(rule=lambda s, inbox: ({"x": s.x + 1}, {"x": 0})).compile(2)

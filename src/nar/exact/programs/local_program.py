@@ -39,8 +39,8 @@ class LocalProgram(ExactProgram):
         """Small inputs ``[n, len(plan.small_inputs)]`` (``is_source`` first)."""
         unknown = sorted(set(extra) - {"id"} - {n for n, _ in self.plan.small_inputs})
         if unknown:
-            raise InputError(f"{self.name}: unknown input {unknown[0]!r}; inputs: id, "
-                             + ", ".join(n for n, _ in self.plan.small_inputs[1:]) or "id")
+            known = ", ".join(["id"] + [n for n, _ in self.plan.small_inputs[1:]])
+            raise InputError(f"{self.name}: unknown input {unknown[0]!r}; the inputs are: {known}")
         cols = [(np.arange(g.n) == source).astype(np.int64)]
         for name, spec in self.plan.small_inputs[1:]:
             if name not in extra:
