@@ -74,6 +74,16 @@ def test_ties_match_dense(name, n, seed):
     assert_same(execute(name, g, inputs.get("source")), dense_twin(name, inputs))
 
 
+@pytest.mark.parametrize("name", ["dfs", "mst_kruskal", "bridges", "dijkstra"])
+def test_logs_flushed_mid_run_are_unchanged(name, monkeypatch):
+    """Long runs move their event lists into numpy every FLUSH_EVERY steps; the logs stay exact."""
+    from nar.sparse.trajectory import Recorder
+
+    monkeypatch.setattr(Recorder, "FLUSH_EVERY", 3)
+    inputs = sample_inputs(name, 20, 9)
+    assert_same(execute(name, inputs["graph"], inputs.get("source")), dense_twin(name, inputs))
+
+
 @pytest.mark.parametrize("name", ALGORITHMS)
 def test_hints_false_same_outputs_and_length(name):
     inputs = sample_inputs(name, 60, 4)

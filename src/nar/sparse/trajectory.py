@@ -125,6 +125,7 @@ class HintLog:
         _, first_rev = first_occurrences(key[::-1])
         keep = key.size - 1 - first_rev  # the last event of each (step, entry), sorted by (step, entry)
         steps, index, values = steps[keep], index[keep], values[keep]
+        del key, first_rev, keep
         # drop events equal to the entry's previous value (the previous event's, or the initial one)
         order = np.lexsort((steps, index))
         prev = base[index[order]]
@@ -132,6 +133,7 @@ class HintLog:
         same_entry[1:] = index[order[1:]] == index[order[:-1]]
         prev[same_entry] = values[order[:-1]][same_entry[1:]]
         change = prev != values[order]
+        del prev, same_entry
         if change.ndim > 1:
             change = change.any(axis=tuple(range(1, change.ndim)))
         kept = np.sort(order[change])
@@ -262,10 +264,14 @@ class _Log:
             self.ev = []
 
     def events(self):
+        """All events as ``(steps, entries, values)`` arrays; the log forgets them (memory)."""
         self._flush()
-        if not self.chunks:
+        chunks, self.chunks = self.chunks, []
+        if not chunks:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        return tuple(np.concatenate([c[j] for c in self.chunks]) for j in range(3))
+        if len(chunks) == 1:
+            return chunks[0]
+        return tuple(np.concatenate([c[j] for c in chunks]) for j in range(3))
 
 
 class _OneLog(_Log):
@@ -315,9 +321,14 @@ class Recorder:
         self.outputs: dict[str, np.ndarray] = {}
         self.logs: dict[str, _Log] = {}
 
+    FLUSH_EVERY = 4096  # steps between moving the logs' Python lists into numpy (bounds their memory)
+
     def push(self) -> None:
         """Close the current snapshot."""
         self.t += 1
+        if not self.t % self.FLUSH_EVERY and self.record:
+            for log in self.logs.values():
+                log._flush()
 
     def _value(self, key: str, value) -> np.ndarray:
         p = self.spec[key]
@@ -364,8 +375,7 @@ class Recorder:
         if not self.record:
             extras["length"] = self.t
         for k, log in (self.logs.items() if self.record else ()):
-            steps, idx, vals = log.events()
-            hl = HintLog.build(log.initial, steps, idx, vals, self.t, log.graph)
+            hl = HintLog.build(log.initial, *log.events(), self.t, log.graph)
             if self.spec[k].type == Type.CATEGORICAL:
                 C = CATEGORIES[(self.name, k)]
                 hl = HintLog(one_hot(hl.initial, C), hl.steps, hl.index, one_hot(hl.values, C), hl.length,
