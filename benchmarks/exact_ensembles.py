@@ -122,7 +122,7 @@ def programs_part(width, members, budget, cache: Path, names=("bfs", "dfs", "bel
         w = (1, 3) if cls.weighted else None
         gs = reference_graphs(np.random.default_rng(0), 100, (2, 7), 3, w)
         cal = reference_graphs(np.random.default_rng(1), 100, (2, 7), 3, w)
-        prog = cls(D=3, l=cls.bits_for(gs + cal))
+        prog = cls(D=3, l=cls.bits_for(gs + cal, sources=0))
         C = prog.compiled
         t0 = time.perf_counter()
         inp, calib = collect_inputs(prog, gs), collect_inputs(prog, cal)
@@ -136,22 +136,28 @@ def programs_part(width, members, budget, cache: Path, names=("bfs", "dfs", "bel
                                                                 f"{s:.0f} s, residual {r:.1e}", flush=True))
         t1 = time.perf_counter()
         curves = ensemble_curve(ens, inp, SIZES, {"midgap": tau, "1e-3": 1e-3})
-        full = (ens.mean(inp.encoded()) > tau).numpy()
+        mean = ens.mean(inp.encoded())
+        full, near_zero = (mean > tau).numpy(), (mean > 1e-3).numpy()
         row = {"name": f"{name} n<=7 D<=3", "program": name, "cases": inp.cases, "inputs": len(inp.matched),
                "N": C.N, "k": C.k, "l": prog.l, "T": T, "tau": tau, "width": width, "members": ens.M,
-               "asked": members, "train_s": info["seconds"], "residual": info["max_residual"],
+               "asked": members, "train_s": info["seconds"], "train_cpu_s": info["cpu_seconds"], "residual": info["max_residual"],
                "curves": curves, "need_mid": first_size(curves["midgap"]), "need_zero": first_size(curves["1e-3"]),
                "ntk": inp.case_accuracy(inp.mu > 1e-9), "bound": bound, "acc_all": inp.case_accuracy(full),
-               "collisions": failing_templates(inp, C, full), "wall_s": t1 - t0}
+               "collisions": failing_templates(inp, C, full), "wall_s": t1 - t0,
+               "acc_all_1e-3": inp.case_accuracy(near_zero),
+               "collisions_1e-3": failing_templates(inp, C, near_zero)}
         t2 = time.perf_counter()
         rep = verify(prog, gs, EnsemblePredictor(ens, tau=tau), cross_check=False)
         row["e2e"] = (rep.passed, len(gs), time.perf_counter() - t2, ens.M)
         print(f"{row['name']:<22} N {C.N} k {C.k} l {prog.l} inputs {row['inputs']} tau {tau:.4f} | "
-              f"{ens.M}/{members} members x width {width}, {info['seconds']:.0f} s training, residual "
+              f"{ens.M}/{members} members x width {width}, {info['seconds']:.0f} s training "
+              f"({info['cpu_seconds']:.0f} s CPU), residual "
               f"{info['max_residual']:.1e} | members for 100%: mid-gap {row['need_mid']}, 1e-3 {row['need_zero']} "
               f"| all {ens.M}: {row['acc_all']:.3f} of cases | end to end: {rep.passed}/{len(gs)} exact "
               f"({row['e2e'][2]:.1f} s) | bound rho {bound['rho']:.2f}, Num {bound['num']:.3g}, "
-              f"Thr {bound['thr']:.3g}, z>=5 {bound['z5']} | wrong bits written by {row['collisions']}", flush=True)
+              f"Thr {bound['thr']:.3g}, z>=5 {bound['z5']} | wrong bits written by {row['collisions']}; "
+              f"at tau 1e-3: {row['acc_all_1e-3']:.3f} of cases, wrong bits written by {row['collisions_1e-3']}",
+              flush=True)
         print("   size " + " ".join(f"{s:>6}" for s, *_ in curves["midgap"]))
         for key in ("midgap", "1e-3"):
             print(f"   {key:>6} " + " ".join(f"{m:>6.3f}" for _, m, *_ in curves[key]))
@@ -162,18 +168,19 @@ def programs_part(width, members, budget, cache: Path, names=("bfs", "dfs", "bel
 def table(rows) -> str:
     """The programs table (Markdown) for benchmarks/fragments/exact_ensembles.md."""
     out = ["| program | cases | distinct inputs | N | k | mid-gap tau | width | members trained | "
-           "members, mid-gap | members, tau = 1e-3 | train s | end to end | paper bound Num (rho) | z >= 5 |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "members, mid-gap | members, tau = 1e-3 | train s wall (CPU) | residual | end to end | paper bound Num (rho) | z >= 5 |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         b = r["bound"]
         out.append(f"| {r['name']} | {r['cases']} | {r['inputs']} | {r['N']} | {r['k']} | {r['tau']:.3f} | "
                    f"{r['width']} | {r['members']} | {r['need_mid'] or '> ' + str(r['members'])} | "
-                   f"{r['need_zero'] or '> ' + str(r['members'])} | {r['train_s']:.0f} | "
+                   f"{r['need_zero'] or '> ' + str(r['members'])} | {r['train_s']:.0f} ({r.get('train_cpu_s', float('nan')):.0f}) | "
+                   f"{r['residual']:.1e} | "
                    f"{r['e2e'][0]}/{r['e2e'][1]} | {b['num']:.3g} ({b['rho']:.2f}) | {b['z5']} |")
     return "\n".join(out)
 
 
-def plot(rows, path: Path, title: str):
+def plot(rows, path: Path, title: str, legend: str = "lower right"):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -189,7 +196,7 @@ def plot(rows, path: Path, title: str):
            title=title, ylim=(-0.03, 1.03))
     ax.plot([], [], "k-", label="mid-gap threshold")
     ax.plot([], [], "k:", label="threshold 1e-3")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc=legend)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -211,6 +218,8 @@ def main():
     ap.add_argument("--cache", type=Path, default=Path("runs/exact_ensembles"),
                     help="programs: checkpoint folder (default runs/exact_ensembles; not committed)")
     ap.add_argument("--json", type=Path, default=None, help="programs: write the rows here")
+    ap.add_argument("--replot", type=Path, nargs="+", default=None,
+                    help="programs: only redraw the figure and table from rows saved with --json")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -219,6 +228,12 @@ def main():
     print(f"# exact_ensembles  {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} cores, torch "
           f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}, width {args.width}, "
           f"training to max residual {args.tol} or {args.steps} steps")
+    if args.replot:
+        rows = [r for f in args.replot for r in json.loads(f.read_text())]
+        plot(rows, args.out / "exact_ensemble_programs.png", "BFS, DFS, Bellman-Ford (n <= 7, D <= 3)",
+             legend="center left")
+        print(table(rows))
+        return
     if "trees" in args.parts:
         rows = trees_part(args.width, args.members or 4096)
         plot(rows, args.out / "exact_ensemble_trees.png", "Flooding on all trees, n = 7")
@@ -227,7 +242,8 @@ def main():
         plot(rows, args.out / "exact_ensemble_graphs.png", "Flooding on random graphs, n = 5..20")
     if "programs" in args.parts:
         rows = programs_part(args.width, args.members or 256, args.budget, args.cache, args.programs)
-        plot(rows, args.out / "exact_ensemble_programs.png", "BFS, DFS, Bellman-Ford (n <= 7, D <= 3)")
+        plot(rows, args.out / "exact_ensemble_programs.png", "BFS, DFS, Bellman-Ford (n <= 7, D <= 3)",
+             legend="center left")
         print(table(rows))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1, default=float) + "\n")

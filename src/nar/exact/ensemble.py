@@ -183,8 +183,8 @@ def train_cached(compiled: Compiled, path, width: int = 512, members: int = 64, 
 
     ``max_seconds``: stop starting new chunks after this much training time (the returned
     ensemble then holds the members trained so far).  Returns ``(ensemble, info)``; ``info`` has
-    ``trained`` (members), ``seconds`` (training time summed over all sessions), ``max_residual``
-    and ``resumed_from``."""
+    ``trained`` (members), ``seconds`` and ``cpu_seconds`` (wall and process CPU training time
+    summed over all sessions), ``max_residual`` and ``resumed_from``."""
     from ..locking import locked
 
     path = Path(path)
@@ -192,7 +192,7 @@ def train_cached(compiled: Compiled, path, width: int = 512, members: int = 64, 
     meta = {"fingerprint": _fingerprint(compiled, pad), "d": int(X.shape[1]), "k": int(compiled.k),
             "width": int(width), "seed": int(seed), "steps": int(steps), "tol": float(tol)}
     ens = MLPEnsemble(X.shape[1], compiled.k, width, members, seed)
-    done, seconds, residual = 0, 0.0, 0.0
+    done, seconds, residual, cpu = 0, 0.0, 0.0, 0.0
     if path.exists():
         saved = torch.load(path, map_location="cpu", weights_only=True)
         other = {key: saved["meta"].get(key) for key in meta}
@@ -203,14 +203,16 @@ def train_cached(compiled: Compiled, path, width: int = 512, members: int = 64, 
         done = min(int(saved["trained"]), ens.M)
         ens.W1[:done], ens.W2[:done] = saved["W1"][:done], saved["W2"][:done]
         seconds, residual = float(saved["seconds"]), float(saved["max_residual"])
+        cpu = float(saved.get("cpu_seconds", 0.0))
     resumed_from = done
     path.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
 
     def save(trained, log):
         nonlocal seconds, residual, steps_done
         steps_done = max(steps_done, log.steps)
         seconds_now = seconds + (time.perf_counter() - t0)
+        cpu_now = cpu + (time.process_time() - c0)
         residual = max(residual, log.max_residual)
         with locked(path):
             old = torch.load(path, map_location="cpu", weights_only=True) if path.exists() else None
@@ -219,7 +221,7 @@ def train_cached(compiled: Compiled, path, width: int = 512, members: int = 64, 
             W2 = ens.W2[:trained] if keep == trained else torch.cat([ens.W2[:trained], old["W2"][trained:keep]])
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             torch.save({"meta": meta, "trained": keep, "W1": W1.clone(), "W2": W2.clone(),
-                        "seconds": seconds_now, "max_residual": residual}, tmp)
+                        "seconds": seconds_now, "cpu_seconds": cpu_now, "max_residual": residual}, tmp)
             os.replace(tmp, path)
         if progress is not None:
             progress(trained, seconds_now, residual)
@@ -235,9 +237,11 @@ def train_cached(compiled: Compiled, path, width: int = 512, members: int = 64, 
             trained = stop.trained
     if trained < ens.M:
         ens = ens.subset(trained)
-    seconds += time.perf_counter() - t0 if trained > done else 0.0
+    if trained > done:
+        seconds += time.perf_counter() - t0
+        cpu += time.process_time() - c0
     ens.log = TrainLog(steps_done, seconds, residual, float('nan'), float('nan'))
-    return ens, {"trained": trained, "seconds": seconds, "max_residual": residual,
+    return ens, {"trained": trained, "seconds": seconds, "cpu_seconds": cpu, "max_residual": residual,
                  "resumed_from": resumed_from}
 
 
