@@ -243,3 +243,9 @@ def test_sparse_sample_is_reproducible():
     assert len(a) == 2
     for x, y in zip(a, b):
         assert np.array_equal(x.outputs["pi"], y.outputs["pi"]) and np.array_equal(x.inputs["A"], y.inputs["A"])
+
+
+def test_default_degree_is_capped_at_n_minus_1():
+    """The default degree 4 is min(4, n - 1): small graphs sample without an explicit degree."""
+    assert S.er(3, seed=1).num_edges <= 6 and S.geometric(2, seed=1).n == 2
+    assert nar.sparse.sample("bfs", n=3, seed=0)[0].n == 3
